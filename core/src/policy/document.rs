@@ -1,0 +1,243 @@
+//! The policy document model: what a YAML or JSON policy file says, before compilation.
+//!
+//! Every struct denies unknown fields, so a misspelt key is an error with a location rather than
+//! a silently ignored condition. Field docs here are the reference for policy authors.
+
+use serde::{Deserialize, Serialize};
+
+use crate::sql::{Dialect, Flag, StatementKind};
+
+/// The only document format version this build reads.
+pub const DOCUMENT_VERSION: u32 = 1;
+
+/// One policy document (one file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDocument {
+    /// Format version; must be `1`.
+    pub version: u32,
+    /// Resources the rules talk about. Every resource a rule names must be declared in one of
+    /// the documents compiled together.
+    #[serde(default)]
+    pub resources: Vec<ResourceDoc>,
+    /// What happens when no rule decides. At most one document of a set may say it.
+    #[serde(default)]
+    pub defaults: Option<DefaultsDoc>,
+    /// Rules, evaluated together: deny beats approval beats allow.
+    #[serde(default)]
+    pub rules: Vec<RuleDoc>,
+}
+
+/// A resource: something a request acts on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceDoc {
+    /// Unique name, used by requests and rule `resources` globs.
+    pub name: String,
+    /// What the resource is.
+    pub kind: ResourceKind,
+    /// SQL dialect for SQL resources; defaults from `kind` (`generic` for `sql`).
+    #[serde(default)]
+    pub dialect: Option<Dialect>,
+    /// Schema that unqualified table names resolve to (`public` for PostgreSQL's usual
+    /// search path). Table globs are matched against `schema.table`.
+    #[serde(default)]
+    pub default_schema: Option<String>,
+    /// Free text for people.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// The kind of a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceKind {
+    /// A PostgreSQL database.
+    Postgres,
+    /// A MySQL or MariaDB database.
+    Mysql,
+    /// A SQLite database.
+    Sqlite,
+    /// A Microsoft SQL Server database.
+    Mssql,
+    /// A Snowflake warehouse.
+    Snowflake,
+    /// A BigQuery project.
+    Bigquery,
+    /// A SQL database of another flavour (parsed with the generic dialect unless `dialect` says
+    /// otherwise).
+    Sql,
+    /// A shell.
+    Shell,
+    /// A Kubernetes cluster (through `kubectl`).
+    Kubernetes,
+    /// An AWS account (through the `aws` CLI).
+    Aws,
+    /// An HTTP API.
+    Http,
+    /// An agent tool.
+    Tool,
+}
+
+impl ResourceKind {
+    /// The SQL dialect a resource of this kind speaks, or `None` when it is not a database.
+    pub fn default_dialect(self) -> Option<Dialect> {
+        match self {
+            ResourceKind::Postgres => Some(Dialect::Postgres),
+            ResourceKind::Mysql => Some(Dialect::Mysql),
+            ResourceKind::Sqlite => Some(Dialect::Sqlite),
+            ResourceKind::Mssql => Some(Dialect::Mssql),
+            ResourceKind::Snowflake => Some(Dialect::Snowflake),
+            ResourceKind::Bigquery => Some(Dialect::Bigquery),
+            ResourceKind::Sql => Some(Dialect::Generic),
+            ResourceKind::Shell
+            | ResourceKind::Kubernetes
+            | ResourceKind::Aws
+            | ResourceKind::Http
+            | ResourceKind::Tool => None,
+        }
+    }
+
+    /// The lowercase name used in documents.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Postgres => "postgres",
+            ResourceKind::Mysql => "mysql",
+            ResourceKind::Sqlite => "sqlite",
+            ResourceKind::Mssql => "mssql",
+            ResourceKind::Snowflake => "snowflake",
+            ResourceKind::Bigquery => "bigquery",
+            ResourceKind::Sql => "sql",
+            ResourceKind::Shell => "shell",
+            ResourceKind::Kubernetes => "kubernetes",
+            ResourceKind::Aws => "aws",
+            ResourceKind::Http => "http",
+            ResourceKind::Tool => "tool",
+        }
+    }
+}
+
+/// What happens when no rule decides.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultsDoc {
+    /// Effect when no rule matches a statement: `deny` (the default) or `approval`.
+    /// `allow` is not accepted: writ is default-deny.
+    #[serde(default)]
+    pub effect: Option<FallbackEffect>,
+    /// Effect for a statement writ cannot fully understand and that no deny or approval rule
+    /// matched: `deny` (the default) or `approval`. Allow rules never match such statements.
+    #[serde(default)]
+    pub unknown: Option<FallbackEffect>,
+    /// Reason shown when the default effect decides.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// An effect a default may have: never `allow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FallbackEffect {
+    /// Deny.
+    Deny,
+    /// Ask a human.
+    Approval,
+}
+
+/// The effect a rule has when it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleEffect {
+    /// Allow the statement, unless a deny or approval rule also matches it.
+    Allow,
+    /// Deny the statement, whatever else matches.
+    Deny,
+    /// Require a human approval, unless a deny rule also matches.
+    Approval,
+}
+
+impl RuleEffect {
+    /// The lowercase name used in documents.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleEffect::Allow => "allow",
+            RuleEffect::Deny => "deny",
+            RuleEffect::Approval => "approval",
+        }
+    }
+}
+
+/// One rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDoc {
+    /// Unique id across all documents compiled together; reported in decisions.
+    pub id: String,
+    /// What the rule does when it matches.
+    pub effect: RuleEffect,
+    /// Shown to the caller when this rule decides.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Free text for people.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Conditions; all that are present must hold. A rule with none matches every request.
+    #[serde(default)]
+    pub when: Conditions,
+}
+
+/// The rule-condition language.
+///
+/// Every condition that is present must hold. Set conditions are read in the direction that
+/// fails closed:
+/// - in an `allow` rule, a set condition holds when **every** item the statement has (every
+///   kind, table, function, flag) is covered by the list, so an allow never reaches past what
+///   it names;
+/// - in a `deny` or `approval` rule, it holds when **any** item matches, so one forbidden table
+///   among many is enough.
+///
+/// Principal, group and resource conditions hold when any listed pattern matches.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conditions {
+    /// Globs on the principal id (`agent:analytics-*`).
+    #[serde(default)]
+    pub principals: Option<Vec<String>>,
+    /// Groups; the principal must be in at least one.
+    #[serde(default)]
+    pub groups: Option<Vec<String>>,
+    /// Globs on the resource name.
+    #[serde(default)]
+    pub resources: Option<Vec<String>>,
+    /// Conditions on SQL statements. A rule with a `sql` block applies only to SQL actions.
+    #[serde(default)]
+    pub sql: Option<SqlConditions>,
+}
+
+/// Conditions on one SQL statement.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlConditions {
+    /// Statement kinds, including the kinds a statement runs inside itself (a data-modifying
+    /// CTE, `EXPLAIN ANALYZE`).
+    #[serde(default)]
+    pub kinds: Option<Vec<StatementKind>>,
+    /// Whether the statement is read-only.
+    #[serde(default)]
+    pub read_only: Option<bool>,
+    /// Globs on `schema.table` for every table the statement touches.
+    #[serde(default)]
+    pub tables: Option<Vec<String>>,
+    /// Globs on `schema.table` for tables read.
+    #[serde(default)]
+    pub reads: Option<Vec<String>>,
+    /// Globs on `schema.table` for tables written.
+    #[serde(default)]
+    pub writes: Option<Vec<String>>,
+    /// Globs on function names (lowercase).
+    #[serde(default)]
+    pub functions: Option<Vec<String>>,
+    /// Statement flags (`no_where`, `multi_statement`, ...).
+    #[serde(default)]
+    pub flags: Option<Vec<Flag>>,
+}
