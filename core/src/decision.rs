@@ -1,0 +1,87 @@
+//! The decision model: what the engine answers, as Rust values and as JSON.
+//!
+//! ```json
+//! {"effect": "deny", "rules": ["no-destructive"], "reason": "destructive statements are denied",
+//!  "digest": "sha256:…", "policy": "sha256:…",
+//!  "statements": [{"effect": "deny", "rules": ["no-destructive"]}],
+//!  "view": {"sql": {"read_only": false, "statements": [...], "error": null}}}
+//! ```
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::sql::SqlView;
+
+/// What the engine decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// The request may proceed.
+    Allow,
+    /// The request may proceed only with a human approval bound to its digest.
+    ApprovalRequired,
+    /// The request must not proceed.
+    Deny,
+}
+
+impl Effect {
+    /// The snake_case word used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Allow => "allow",
+            Effect::ApprovalRequired => "approval_required",
+            Effect::Deny => "deny",
+        }
+    }
+}
+
+impl fmt::Display for Effect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The engine's answer to one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Allow, deny or approval required. The most restrictive effect over all statements.
+    pub effect: Effect,
+    /// Ids of the rules that decided the effect, in policy order; empty when a default decided.
+    pub rules: Vec<String>,
+    /// Why, for the caller: the deciding rule's reason, or the engine's.
+    pub reason: String,
+    /// Digest of the normalized request (see [`Request::digest`](crate::Request::digest)).
+    pub digest: String,
+    /// Version of the policy that decided: a hash of its documents.
+    pub policy: String,
+    /// The decision for each statement, in order (one entry per statement of a SQL text).
+    pub statements: Vec<StatementDecision>,
+    /// What the engine saw; `None` when it could not look (an undeclared resource).
+    pub view: Option<ActionView>,
+}
+
+/// The decision for one statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementDecision {
+    /// This statement's effect.
+    pub effect: Effect,
+    /// Rules that decided it.
+    pub rules: Vec<String>,
+    /// Why.
+    pub reason: String,
+}
+
+/// The engine's view of the action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionView {
+    /// Classified SQL.
+    Sql(SqlView),
+}
+
+impl Decision {
+    /// True when the effect is [`Effect::Allow`].
+    pub fn is_allowed(&self) -> bool {
+        self.effect == Effect::Allow
+    }
+}

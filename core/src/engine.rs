@@ -1,0 +1,312 @@
+//! The engine: a compiled policy that answers requests.
+//!
+//! # Semantics
+//! For SQL, every statement of the text is decided on its own, then the text takes the most
+//! restrictive statement effect, so every statement must be allowed for the text to be allowed.
+//! For one statement:
+//! 1. any matching `deny` rule: deny;
+//! 2. else any matching `approval` rule: approval required;
+//! 3. else, when writ could not fully understand the statement (kind `unknown`, or flagged
+//!    `unparsed`): the policy's `defaults.unknown` (deny unless it says `approval`) — allow
+//!    rules never match such a statement;
+//! 4. else any matching `allow` rule: allow;
+//! 5. else the policy's `defaults.effect` (deny unless it says `approval`).
+//!
+//! A request for an undeclared resource, a SQL action on a resource that is not a database,
+//! and a text with no statement are denied before any rule is looked at.
+
+use std::sync::Arc;
+
+use crate::decision::{ActionView, Decision, Effect, StatementDecision};
+use crate::policy::{
+    self, CompiledPolicy, CompiledResource, FallbackEffect, PolicyError, RuleEffect, Source,
+};
+use crate::request::{Action, Principal, Request};
+use crate::sql::{self, StatementView};
+
+/// A compiled policy, ready to check requests.
+///
+/// Immutable, cheap to clone (an `Arc` inside) and safe to share between threads. To change the
+/// policy, compile a new engine and swap it in; checks under way finish on the old one.
+///
+/// # Example
+/// ```
+/// use writ::{Effect, Engine, Principal, Request};
+///
+/// let engine = Engine::from_yaml(r#"
+/// version: 1
+/// resources:
+///   - {name: warehouse, kind: postgres, default_schema: public}
+/// rules:
+///   - id: analysts-read
+///     effect: allow
+///     when: {groups: [analysts], sql: {read_only: true, tables: ["public.*"]}}
+/// "#).unwrap();
+///
+/// let alice = Principal::new("user:alice", ["analysts"]);
+/// let read = engine.check(&Request::sql(alice.clone(), "warehouse", "SELECT * FROM orders"));
+/// assert_eq!(read.effect, Effect::Allow);
+/// let hidden = "WITH d AS (DELETE FROM orders RETURNING *) SELECT * FROM d";
+/// assert_eq!(engine.check(&Request::sql(alice, "warehouse", hidden)).effect, Effect::Deny);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Engine {
+    policy: Arc<CompiledPolicy>,
+}
+
+impl Engine {
+    /// Compile policy documents.
+    ///
+    /// # Errors
+    /// [`PolicyError::Invalid`] listing every problem found, each with file, line and column.
+    pub fn compile(sources: &[Source]) -> Result<Engine, PolicyError> {
+        let policy = policy::compile::compile(sources)?;
+        Ok(Engine { policy: Arc::new(policy) })
+    }
+
+    /// Compile the document at `path`, or every document in the directory at `path`.
+    ///
+    /// # Errors
+    /// As [`Engine::compile`], plus [`PolicyError::Io`] and [`PolicyError::NoDocuments`].
+    pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Engine, PolicyError> {
+        Engine::compile(&Source::read_path(path.as_ref())?)
+    }
+
+    /// Compile one YAML document held in memory (named `<policy>` in errors).
+    ///
+    /// # Errors
+    /// As [`Engine::compile`].
+    pub fn from_yaml(text: &str) -> Result<Engine, PolicyError> {
+        Engine::compile(&[Source {
+            name: "<policy>".into(),
+            text: text.into(),
+            format: policy::Format::Yaml,
+        }])
+    }
+
+    /// Compile one JSON document held in memory (named `<policy>` in errors).
+    ///
+    /// # Errors
+    /// As [`Engine::compile`].
+    pub fn from_json(text: &str) -> Result<Engine, PolicyError> {
+        Engine::compile(&[Source {
+            name: "<policy>".into(),
+            text: text.into(),
+            format: policy::Format::Json,
+        }])
+    }
+
+    /// The policy version: a hash of the compiled documents' text.
+    pub fn policy_version(&self) -> &str {
+        &self.policy.version
+    }
+
+    /// Names of the declared resources, in declaration order.
+    pub fn resource_names(&self) -> impl Iterator<Item = &str> {
+        self.policy.resources.iter().map(|r| r.name.as_str())
+    }
+
+    /// Number of compiled rules.
+    pub fn rule_count(&self) -> usize {
+        self.policy.rules.len()
+    }
+
+    /// Rule ids, in policy order.
+    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
+        self.policy.rules.iter().map(|r| r.id.as_str())
+    }
+
+    /// Decide a request. Never fails: whatever cannot be understood is denied (or sent to
+    /// approval where the policy says so).
+    pub fn check(&self, request: &Request) -> Decision {
+        let digest = request.digest();
+        let policy = &*self.policy;
+        let resource =
+            policy.resource_index.get(&request.resource).and_then(|&i| policy.resources.get(i));
+        let Some(resource) = resource else {
+            let reason = format!("resource `{}` is not declared in the policy", request.resource);
+            return self.refuse(digest, reason, None);
+        };
+        match &request.action {
+            Action::Sql(text) => self.check_sql(&request.principal, resource, text, digest),
+        }
+    }
+
+    fn check_sql(
+        &self,
+        principal: &Principal,
+        resource: &CompiledResource,
+        text: &str,
+        digest: String,
+    ) -> Decision {
+        let Some(dialect) = resource.dialect else {
+            let reason = format!(
+                "resource `{}` is a {} resource, not a SQL database",
+                resource.name,
+                resource.kind.as_str()
+            );
+            return self.refuse(digest, reason, None);
+        };
+        let view = sql::classify(text, dialect);
+        if view.statements.is_empty() {
+            let reason = match &view.error {
+                Some(error) => format!("the SQL could not be understood: {error}"),
+                None => "the request holds no SQL statement".to_owned(),
+            };
+            return self.refuse(digest, reason, Some(ActionView::Sql(view)));
+        }
+        let statements: Vec<StatementDecision> = view
+            .statements
+            .iter()
+            .enumerate()
+            .map(|(n, s)| self.decide_statement(principal, resource, s, n, view.error.as_deref()))
+            .collect();
+        // The most restrictive statement effect decides the text.
+        let effect = statements.iter().map(|s| s.effect).max().unwrap_or(Effect::Deny);
+        let mut rules: Vec<String> = Vec::new();
+        let mut reason = None;
+        for s in statements.iter().filter(|s| s.effect == effect) {
+            reason.get_or_insert_with(|| s.reason.clone());
+            for id in &s.rules {
+                if !rules.contains(id) {
+                    rules.push(id.clone());
+                }
+            }
+        }
+        Decision {
+            effect,
+            rules,
+            reason: reason.unwrap_or_default(),
+            digest,
+            policy: policy_version(&self.policy),
+            statements,
+            view: Some(ActionView::Sql(view)),
+        }
+    }
+
+    fn decide_statement(
+        &self,
+        principal: &Principal,
+        resource: &CompiledResource,
+        statement: &StatementView,
+        index: usize,
+        parse_error: Option<&str>,
+    ) -> StatementDecision {
+        let policy = &*self.policy;
+        let understood = statement.understood();
+        let mut matched: [Vec<usize>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+        for &ri in &resource.rules {
+            let Some(rule) = policy.rules.get(ri) else { continue };
+            if rule.effect == RuleEffect::Allow && !understood {
+                continue;
+            }
+            if !rule.matches_principal(&principal.id, &principal.groups) {
+                continue;
+            }
+            let sql_ok = rule.sql.as_ref().is_none_or(|m| {
+                m.matches(statement, rule.effect, resource.default_schema.as_deref())
+            });
+            if !sql_ok {
+                continue;
+            }
+            let slot = match rule.effect {
+                RuleEffect::Deny => 0,
+                RuleEffect::Approval => 1,
+                RuleEffect::Allow => 2,
+            };
+            if let Some(list) = matched.get_mut(slot) {
+                list.push(ri);
+            }
+        }
+        let [deny, approval, allow] = matched;
+        let from_rules = |effect: Effect, list: &[usize]| {
+            let ids: Vec<String> =
+                list.iter().filter_map(|&i| policy.rules.get(i)).map(|r| r.id.clone()).collect();
+            let reason = list
+                .first()
+                .and_then(|&i| policy.rules.get(i))
+                .map(|r| match &r.reason {
+                    Some(reason) => reason.clone(),
+                    None => format!("{} by rule `{}`", describe(effect), r.id),
+                })
+                .unwrap_or_default();
+            StatementDecision { effect, rules: ids, reason }
+        };
+        if !deny.is_empty() {
+            return from_rules(Effect::Deny, &deny);
+        }
+        if !approval.is_empty() {
+            return from_rules(Effect::ApprovalRequired, &approval);
+        }
+        if !understood {
+            let why = match parse_error {
+                Some(error) => format!(": {error}"),
+                None => String::new(),
+            };
+            let reason = format!(
+                "statement {} (`{}`) could not be fully understood{why}",
+                index + 1,
+                statement.kind
+            );
+            return StatementDecision {
+                effect: fallback(policy.unknown_effect),
+                rules: Vec::new(),
+                reason,
+            };
+        }
+        if !allow.is_empty() {
+            return from_rules(Effect::Allow, &allow);
+        }
+        let reason = policy.default_reason.clone().unwrap_or_else(|| {
+            format!(
+                "no rule allows statement {} (`{}`) on `{}`",
+                index + 1,
+                statement.kind,
+                resource.name
+            )
+        });
+        StatementDecision { effect: fallback(policy.default_effect), rules: Vec::new(), reason }
+    }
+
+    fn refuse(&self, digest: String, reason: String, view: Option<ActionView>) -> Decision {
+        Decision {
+            effect: Effect::Deny,
+            rules: Vec::new(),
+            reason,
+            digest,
+            policy: policy_version(&self.policy),
+            statements: Vec::new(),
+            view,
+        }
+    }
+}
+
+fn policy_version(policy: &CompiledPolicy) -> String {
+    policy.version.clone()
+}
+
+fn fallback(effect: FallbackEffect) -> Effect {
+    match effect {
+        FallbackEffect::Deny => Effect::Deny,
+        FallbackEffect::Approval => Effect::ApprovalRequired,
+    }
+}
+
+fn describe(effect: Effect) -> &'static str {
+    match effect {
+        Effect::Allow => "allowed",
+        Effect::ApprovalRequired => "approval required",
+        Effect::Deny => "denied",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_is_send_sync_clone() {
+        fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+        assert_traits::<Engine>();
+    }
+}

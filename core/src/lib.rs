@@ -1,0 +1,36 @@
+//! writ: policy enforcement for AI agents, automation and the helpers they spawn.
+//!
+//! writ sits in the data path. For every request it parses what will really run (today: SQL),
+//! decides **allow**, **deny** or **approval required** from a declarative policy, and fails
+//! closed on anything it cannot understand.
+//!
+//! - [`policy`]: documents, loading and validation with located errors.
+//! - [`sql`]: statement classification.
+//! - [`Engine`]: a compiled policy; [`Engine::check`] turns a [`Request`] into a [`Decision`].
+//! - [`cases`]: the policy test-file format shared by the CLI and every binding's tests.
+//!
+//! See `core/DESIGN.md` for how the modules fit together.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod cases;
+mod decision;
+mod engine;
+pub mod policy;
+mod request;
+pub mod sql;
+
+pub use decision::{ActionView, Decision, Effect, StatementDecision};
+pub use engine::Engine;
+pub use policy::{Diagnostic, PolicyError};
+pub use request::{Action, Principal, Request};
+
+/// Lowercase hexadecimal of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
