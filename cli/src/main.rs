@@ -1,0 +1,293 @@
+//! `writ`: check policies, see what the engine sees, and evaluate requests.
+//!
+//! Exit codes (stable, for scripts and CI):
+//! - 0: success; for `eval`, every request was allowed;
+//! - 1: `eval`: at least one request was denied or needs approval; `test`: a case failed or
+//!   rule coverage is below `--min-coverage`;
+//! - 2: an error: an invalid policy, unreadable input, a malformed request.
+
+use std::io::{self, BufRead, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+mod test_cmd;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use writ::sql::{self, Dialect};
+use writ::{ActionView, Decision, Effect, Engine, PolicyError, Request};
+
+const EXIT_OK: u8 = 0;
+/// Something was denied or needs approval (`eval`), or a test failed (`test`).
+const EXIT_DENIED: u8 = 1;
+const EXIT_ERROR: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "writ",
+    version,
+    about = "Policy enforcement for AI agents: check, inspect, evaluate"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate policy documents (a file or a directory); errors name file, line and column.
+    Check {
+        /// Policy files or directories; each is compiled as one policy.
+        #[arg(required = true)]
+        policies: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Print the engine's view of an action.
+    Inspect {
+        #[command(subcommand)]
+        what: Inspect,
+    },
+    /// Run policy test files (`*.test.yaml`) against the policies beside them.
+    Test {
+        /// Packs, directories to search, or test files (default: the current directory).
+        paths: Vec<PathBuf>,
+        /// Run only cases whose name contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = test_cmd::TestFormat::Human)]
+        format: test_cmd::TestFormat,
+        /// Fail when fewer than this percentage of rules decided at least one case.
+        #[arg(long, value_name = "PERCENT")]
+        min_coverage: Option<f64>,
+    },
+    /// Decide requests: JSON Lines requests on stdin, one JSON decision per line on stdout.
+    Eval {
+        /// The policy file or directory.
+        #[arg(long, short)]
+        policy: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+enum Inspect {
+    /// Classify SQL text (the argument, or stdin without one) and print the JSON view.
+    Sql {
+        /// SQL dialect.
+        #[arg(long, short, default_value = "postgres", value_parser = parse_dialect)]
+        dialect: Dialect,
+        /// Indent the JSON.
+        #[arg(long)]
+        pretty: bool,
+        /// The SQL text; read from stdin when absent.
+        sql: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// For people.
+    Human,
+    /// For programs.
+    Json,
+}
+
+fn parse_dialect(s: &str) -> Result<Dialect, String> {
+    s.parse().map_err(|e: sql::UnknownDialect| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check { policies, format } => check(&policies, format),
+        Command::Inspect { what: Inspect::Sql { dialect, pretty, sql } } => {
+            inspect_sql(dialect, pretty, sql)
+        }
+        Command::Eval { policy, format } => eval(&policy, format),
+        Command::Test { paths, filter, format, min_coverage } => {
+            let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
+            test_cmd::run(&test_cmd::TestOptions { paths, filter, format, min_coverage })
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn check(paths: &[PathBuf], format: Format) -> u8 {
+    let mut code = EXIT_OK;
+    for path in paths {
+        let result = Engine::from_path(path);
+        if result.is_err() {
+            code = EXIT_ERROR;
+        }
+        match format {
+            Format::Human => match &result {
+                Ok(engine) => println!(
+                    "ok: `{}`: {} resources, {} rules (policy {})",
+                    path.display(),
+                    engine.resource_names().count(),
+                    engine.rule_count(),
+                    engine.policy_version()
+                ),
+                Err(e) => eprintln!("error: {}", indent_error(e)),
+            },
+            Format::Json => {
+                let value = match &result {
+                    Ok(engine) => serde_json::json!({
+                        "path": path.display().to_string(), "ok": true,
+                        "resources": engine.resource_names().count(),
+                        "rules": engine.rule_count(), "policy": engine.policy_version(),
+                        "diagnostics": [],
+                    }),
+                    Err(e) => serde_json::json!({
+                        "path": path.display().to_string(), "ok": false,
+                        "error": e.to_string(), "diagnostics": e.diagnostics(),
+                    }),
+                };
+                println!("{value}");
+            }
+        }
+    }
+    code
+}
+
+/// Multi-line errors (one diagnostic a line) read better indented under `error:`.
+pub(crate) fn indent_error(e: &PolicyError) -> String {
+    e.to_string().replace('\n', "\n       ")
+}
+
+fn inspect_sql(dialect: Dialect, pretty: bool, text: Option<String>) -> u8 {
+    let text = match text {
+        Some(text) => text,
+        None => {
+            let mut buffer = String::new();
+            if let Err(e) = io::stdin().read_to_string(&mut buffer) {
+                eprintln!("error: cannot read stdin: {e}");
+                return EXIT_ERROR;
+            }
+            buffer
+        }
+    };
+    let view = sql::classify(&text, dialect);
+    let json =
+        if pretty { serde_json::to_string_pretty(&view) } else { serde_json::to_string(&view) };
+    match json {
+        Ok(json) => {
+            println!("{json}");
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: cannot print the view: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn eval(policy: &PathBuf, format: Format) -> u8 {
+    let engine = match Engine::from_path(policy) {
+        Ok(engine) => engine,
+        Err(e) => {
+            eprintln!("error: {}", indent_error(&e));
+            return EXIT_ERROR;
+        }
+    };
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut code = EXIT_OK;
+    for (n, line) in io::stdin().lock().lines().enumerate() {
+        let line_no = n + 1;
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                eprintln!("error: cannot read stdin: {e}");
+                return EXIT_ERROR;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let request: Request = match serde_json::from_str(&line) {
+            Ok(request) => request,
+            Err(e) => {
+                // A malformed request is never decided: report it and fail the run.
+                let message = format!("line {line_no}, column {}: {e}", e.column());
+                match format {
+                    Format::Json => {
+                        let _ = writeln!(
+                            out,
+                            "{}",
+                            serde_json::json!({"error": message, "line": line_no})
+                        );
+                    }
+                    Format::Human => {
+                        eprintln!("error: stdin:{line_no}:{}: invalid request: {e}", e.column())
+                    }
+                }
+                code = EXIT_ERROR;
+                continue;
+            }
+        };
+        let decision = engine.check(&request);
+        if decision.effect != Effect::Allow && code == EXIT_OK {
+            code = EXIT_DENIED;
+        }
+        let written = match format {
+            Format::Json => match serde_json::to_string(&decision) {
+                Ok(json) => writeln!(out, "{json}"),
+                Err(e) => writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({"error": e.to_string(), "line": line_no})
+                ),
+            },
+            Format::Human => writeln!(out, "{}", human_decision(&request, &decision)),
+        };
+        if written.is_err() {
+            return EXIT_ERROR;
+        }
+    }
+    code
+}
+
+fn human_decision(request: &Request, decision: &Decision) -> String {
+    let label = match decision.effect {
+        Effect::Allow => "ALLOW   ",
+        Effect::Deny => "DENY    ",
+        Effect::ApprovalRequired => "APPROVAL",
+    };
+    let writ::Action::Sql(text) = &request.action;
+    let mut out =
+        format!("{label} {} @ {}: {}", request.principal.id, request.resource, one_line(text, 90));
+    let rules =
+        if decision.rules.is_empty() { "(default)".to_owned() } else { decision.rules.join(", ") };
+    out.push_str(&format!("\n         rules: {rules}; {}", decision.reason));
+    if let Some(ActionView::Sql(view)) = &decision.view {
+        for s in &view.statements {
+            let mut facts = vec![
+                s.kind.to_string(),
+                if s.read_only { "read-only".into() } else { "writes".into() },
+            ];
+            if !s.writes.is_empty() {
+                facts.push(format!("writes {}", s.writes.join(",")));
+            }
+            if !s.flags.is_empty() {
+                facts.push(s.flags.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(","));
+            }
+            out.push_str(&format!("\n         sees: {}", facts.join("; ")));
+        }
+    }
+    out
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
