@@ -268,7 +268,7 @@ fn human_decision(request: &Request, decision: &Decision) -> String {
         for s in &view.statements {
             let mut facts = vec![
                 s.kind.to_string(),
-                if s.read_only { "read-only".into() } else { "writes".into() },
+                if s.read_only { "read-only".into() } else { "not read-only".into() },
             ];
             if !s.writes.is_empty() {
                 facts.push(format!("writes {}", s.writes.join(",")));
