@@ -192,7 +192,7 @@ impl Coverage {
                 .iter()
                 .flat_map(|c| {
                     let d = &c.outcome.decision;
-                    d.rules.iter().chain(d.statements.iter().flat_map(|s| &s.rules))
+                    d.rules.iter().chain(d.parts.iter().flat_map(|s| &s.rules))
                 })
                 .map(String::as_str)
                 .collect();

@@ -3,7 +3,7 @@
 //! ```json
 //! {"effect": "deny", "rules": ["no-destructive"], "reason": "destructive statements are denied",
 //!  "digest": "sha256:…", "policy": "sha256:…",
-//!  "statements": [{"effect": "deny", "rules": ["no-destructive"]}],
+//!  "parts": [{"effect": "deny", "rules": ["no-destructive"], "reason": "..."}],
 //!  "view": {"sql": {"read_only": false, "statements": [...], "error": null}}}
 //! ```
 
@@ -44,7 +44,7 @@ impl fmt::Display for Effect {
 /// The engine's answer to one request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
-    /// Allow, deny or approval required. The most restrictive effect over all statements.
+    /// Allow, deny or approval required. The most restrictive effect over all parts.
     pub effect: Effect,
     /// Ids of the rules that decided the effect, in policy order; empty when a default decided.
     pub rules: Vec<String>,
@@ -54,16 +54,17 @@ pub struct Decision {
     pub digest: String,
     /// Version of the policy that decided: a hash of its documents.
     pub policy: String,
-    /// The decision for each statement, in order (one entry per statement of a SQL text).
-    pub statements: Vec<StatementDecision>,
+    /// The decision for each part of the action, in order: one entry per statement of a SQL
+    /// text. Empty when the request was refused before any rule was looked at.
+    pub parts: Vec<PartDecision>,
     /// What the engine saw; `None` when it could not look (an undeclared resource).
     pub view: Option<ActionView>,
 }
 
-/// The decision for one statement.
+/// The decision for one part of an action (a statement of a SQL text).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatementDecision {
-    /// This statement's effect.
+pub struct PartDecision {
+    /// This part's effect.
     pub effect: Effect,
     /// Rules that decided it.
     pub rules: Vec<String>,

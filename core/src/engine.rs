@@ -17,12 +17,12 @@
 
 use std::sync::Arc;
 
-use crate::decision::{ActionView, Decision, Effect, StatementDecision};
+use crate::decision::{ActionView, Decision, Effect, PartDecision};
 use crate::policy::{
-    self, CompiledPolicy, CompiledResource, FallbackEffect, PolicyError, RuleEffect, Source,
+    self, CompiledPolicy, CompiledResource, FallbackEffect, Part, PolicyError, RuleEffect, Source,
 };
 use crate::request::{Action, Principal, Request};
-use crate::sql::{self, StatementView};
+use crate::sql;
 
 /// A compiled policy, ready to check requests.
 ///
@@ -155,17 +155,26 @@ impl Engine {
             };
             return self.refuse(digest, reason, Some(ActionView::Sql(view)));
         }
-        let statements: Vec<StatementDecision> = view
+        let parts: Vec<PartDecision> = view
             .statements
             .iter()
             .enumerate()
-            .map(|(n, s)| self.decide_statement(principal, resource, s, n, view.error.as_deref()))
+            .map(|(n, s)| {
+                let part = Part::Statement(s);
+                let why = view.error.as_deref();
+                self.decide_part(principal, resource, &part, n, why)
+            })
             .collect();
-        // The most restrictive statement effect decides the text.
-        let effect = statements.iter().map(|s| s.effect).max().unwrap_or(Effect::Deny);
+        self.combine(parts, digest, ActionView::Sql(view))
+    }
+
+    /// The text or line takes the most restrictive part effect; its rules are those of the
+    /// parts with that effect, its reason the first such part's.
+    fn combine(&self, parts: Vec<PartDecision>, digest: String, view: ActionView) -> Decision {
+        let effect = parts.iter().map(|s| s.effect).max().unwrap_or(Effect::Deny);
         let mut rules: Vec<String> = Vec::new();
         let mut reason = None;
-        for s in statements.iter().filter(|s| s.effect == effect) {
+        for s in parts.iter().filter(|s| s.effect == effect) {
             reason.get_or_insert_with(|| s.reason.clone());
             for id in &s.rules {
                 if !rules.contains(id) {
@@ -178,22 +187,23 @@ impl Engine {
             rules,
             reason: reason.unwrap_or_default(),
             digest,
-            policy: policy_version(&self.policy),
-            statements,
-            view: Some(ActionView::Sql(view)),
+            policy: self.policy.version.clone(),
+            parts,
+            view: Some(view),
         }
     }
 
-    fn decide_statement(
+    /// Decide one part (a statement or a command) with the order of the module docs.
+    fn decide_part(
         &self,
         principal: &Principal,
         resource: &CompiledResource,
-        statement: &StatementView,
+        part: &Part<'_>,
         index: usize,
-        parse_error: Option<&str>,
-    ) -> StatementDecision {
+        error: Option<&str>,
+    ) -> PartDecision {
         let policy = &*self.policy;
-        let understood = statement.understood();
+        let understood = part.understood();
         let mut matched: [Vec<usize>; 3] = [Vec::new(), Vec::new(), Vec::new()];
         for &ri in &resource.rules {
             let Some(rule) = policy.rules.get(ri) else { continue };
@@ -203,10 +213,7 @@ impl Engine {
             if !rule.matches_principal(&principal.id, &principal.groups) {
                 continue;
             }
-            let sql_ok = rule.sql.as_ref().is_none_or(|m| {
-                m.matches(statement, rule.effect, resource.default_schema.as_deref())
-            });
-            if !sql_ok {
+            if !rule.matches_part(part, resource.default_schema.as_deref()) {
                 continue;
             }
             let slot = match rule.effect {
@@ -230,7 +237,7 @@ impl Engine {
                     None => format!("{} by rule `{}`", describe(effect), r.id),
                 })
                 .unwrap_or_default();
-            StatementDecision { effect, rules: ids, reason }
+            PartDecision { effect, rules: ids, reason }
         };
         if !deny.is_empty() {
             return from_rules(Effect::Deny, &deny);
@@ -239,16 +246,17 @@ impl Engine {
             return from_rules(Effect::ApprovalRequired, &approval);
         }
         if !understood {
-            let why = match parse_error {
+            let why = match error {
                 Some(error) => format!(": {error}"),
                 None => String::new(),
             };
             let reason = format!(
-                "statement {} (`{}`) could not be fully understood{why}",
+                "{} {} (`{}`) could not be fully understood{why}",
+                part.noun(),
                 index + 1,
-                statement.kind
+                part.label()
             );
-            return StatementDecision {
+            return PartDecision {
                 effect: fallback(policy.unknown_effect),
                 rules: Vec::new(),
                 reason,
@@ -259,13 +267,14 @@ impl Engine {
         }
         let reason = policy.default_reason.clone().unwrap_or_else(|| {
             format!(
-                "no rule allows statement {} (`{}`) on `{}`",
+                "no rule allows {} {} (`{}`) on `{}`",
+                part.noun(),
                 index + 1,
-                statement.kind,
+                part.label(),
                 resource.name
             )
         });
-        StatementDecision { effect: fallback(policy.default_effect), rules: Vec::new(), reason }
+        PartDecision { effect: fallback(policy.default_effect), rules: Vec::new(), reason }
     }
 
     fn refuse(&self, digest: String, reason: String, view: Option<ActionView>) -> Decision {
@@ -274,15 +283,11 @@ impl Engine {
             rules: Vec::new(),
             reason,
             digest,
-            policy: policy_version(&self.policy),
-            statements: Vec::new(),
+            policy: self.policy.version.clone(),
+            parts: Vec::new(),
             view,
         }
     }
-}
-
-fn policy_version(policy: &CompiledPolicy) -> String {
-    policy.version.clone()
 }
 
 fn fallback(effect: FallbackEffect) -> Effect {

@@ -21,7 +21,7 @@ pub mod policy;
 mod request;
 pub mod sql;
 
-pub use decision::{ActionView, Decision, Effect, StatementDecision};
+pub use decision::{ActionView, Decision, Effect, PartDecision};
 pub use engine::Engine;
 pub use policy::{Diagnostic, PolicyError};
 pub use request::{Action, Principal, Request};

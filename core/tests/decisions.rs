@@ -87,7 +87,7 @@ fn every_statement_of_a_text_must_be_allowed() {
     assert_eq!(effect(&e, "SELECT 1; SELECT 2"), Effect::Allow);
     let d = ask(&e, "agent:a", &[], "db", "SELECT 1; DELETE FROM t WHERE id = 1; SELECT 2");
     assert_eq!(d.effect, Effect::Deny);
-    let per: Vec<Effect> = d.statements.iter().map(|s| s.effect).collect();
+    let per: Vec<Effect> = d.parts.iter().map(|s| s.effect).collect();
     assert_eq!(per, [Effect::Allow, Effect::Deny, Effect::Allow]);
 }
 

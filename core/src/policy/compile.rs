@@ -53,10 +53,50 @@ pub(crate) struct CompiledRule {
     pub(crate) reason: Option<String>,
     principals: Option<GlobSet>,
     groups: Option<Vec<String>>,
-    pub(crate) sql: Option<SqlMatcher>,
+    sql: Option<SqlMatcher>,
+}
+
+/// One part of an action that rules decide on its own.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Part<'a> {
+    /// A SQL statement.
+    Statement(&'a StatementView),
+}
+
+impl Part<'_> {
+    /// False when writ could not fully understand this part: allow rules never match it.
+    pub(crate) fn understood(&self) -> bool {
+        match self {
+            Part::Statement(s) => s.understood(),
+        }
+    }
+
+    /// What the part is called in reasons: `statement`.
+    pub(crate) fn noun(&self) -> &'static str {
+        match self {
+            Part::Statement(_) => "statement",
+        }
+    }
+
+    /// A short label in reasons: the statement kind.
+    pub(crate) fn label(&self) -> String {
+        match self {
+            Part::Statement(s) => s.kind.to_string(),
+        }
+    }
 }
 
 impl CompiledRule {
+    /// Whether the rule's action conditions hold for `part`. A rule with a `sql` block applies
+    /// only to statements.
+    pub(crate) fn matches_part(&self, part: &Part<'_>, schema: Option<&str>) -> bool {
+        match part {
+            Part::Statement(s) => {
+                self.sql.as_ref().is_none_or(|m| m.matches(s, self.effect, schema))
+            }
+        }
+    }
+
     /// Whether the principal conditions hold.
     pub(crate) fn matches_principal(&self, id: &str, groups: &[String]) -> bool {
         let id_ok = self.principals.as_ref().is_none_or(|set| set.is_match(id));

@@ -10,7 +10,7 @@ mod document;
 mod error;
 pub(crate) mod source;
 
-pub(crate) use compile::{CompiledPolicy, CompiledResource};
+pub(crate) use compile::{CompiledPolicy, CompiledResource, Part};
 pub use document::*;
 pub use error::{Diagnostic, PolicyError};
 pub use source::Position;
