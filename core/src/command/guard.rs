@@ -1,0 +1,393 @@
+//! Cheap pre-checks run on every piece of shell code before brush-parser sees it.
+//!
+//! * length bound, NUL rejection, `\r\n` → `\n` normalization;
+//! * here-document delimiters that are empty once whitespace and quote
+//!   characters are removed (brush-parser 0.4.0 loops forever on `<<\r `,
+//!   `<<\x0c `, `<<""` at end of input): rejected, whether quoted or not (a
+//!   false positive only costs a denial);
+//! * structural nesting depth, computed by a small quote-aware state machine
+//!   that needs no recursion.
+
+use super::Limits;
+
+/// Normalizes `code` and checks it against the limits; returns the text to parse.
+pub(crate) fn prepare(code: &str, limits: &Limits) -> Result<String, String> {
+    if code.len() > limits.max_line_bytes {
+        return Err(format!(
+            "code is {} bytes, over the limit of {}",
+            code.len(),
+            limits.max_line_bytes
+        ));
+    }
+    if code.contains('\0') {
+        return Err("NUL byte in command line".to_owned());
+    }
+    let text = code.replace("\r\n", "\n");
+    check_here_tags(&text)?;
+    let depth = nesting_depth(&text);
+    if depth > limits.max_nesting_depth {
+        return Err(format!(
+            "nesting depth {depth} over the limit of {}",
+            limits.max_nesting_depth
+        ));
+    }
+    Ok(text)
+}
+
+fn check_here_tags(text: &str) -> Result<(), String> {
+    let bytes = text.as_bytes();
+    let mut search = 0;
+    while let Some(found) = text.get(search..).and_then(|rest| rest.find("<<")) {
+        let mut i = search + found + 2;
+        search = i;
+        match bytes.get(i) {
+            Some(b'<') => {
+                // here-string `<<<`: skip all three characters
+                search = i + 1;
+                continue;
+            }
+            Some(b'-') => i += 1,
+            _ => {}
+        }
+        while matches!(bytes.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        let mut meaningful = false;
+        while let Some(&b) = bytes.get(i) {
+            if matches!(b, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>') {
+                break;
+            }
+            if !(b.is_ascii_whitespace() || matches!(b, b'\'' | b'"' | b'\\' | 0x0b)) {
+                meaningful = true;
+            }
+            i += 1;
+        }
+        if !meaningful {
+            return Err("here-document delimiter is empty or only whitespace/quotes (refused: \
+                 the grammar cannot terminate on it)"
+                .to_owned());
+        }
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ctx {
+    /// Command context (top level, `$( )`, `( )`, backticks, compound keywords).
+    Cmd,
+    /// Backtick command substitution.
+    Backtick,
+    /// `case ... in`: `pattern` is true while a pattern (ended by `)`) is expected.
+    Case { pattern: bool },
+    /// Compound keyword or `{` group (closed by `fi`/`done`/`}`).
+    Keyword,
+    /// Double quotes.
+    Dq,
+    /// `${ ... }`.
+    Param,
+    /// Arithmetic `$(( ))`, `(( ))` or `$[ ]`, with open parenthesis count.
+    Arith { parens: usize, bracket: bool },
+}
+
+fn is_cmd_like(ctx: Ctx) -> bool {
+    matches!(ctx, Ctx::Cmd | Ctx::Backtick | Ctx::Case { .. } | Ctx::Keyword)
+}
+
+/// Maximum structural nesting depth of `text` (see module docs).
+pub(crate) fn nesting_depth(text: &str) -> usize {
+    let chars: Vec<char> = text.chars().collect();
+    let mut stack: Vec<Ctx> = vec![Ctx::Cmd];
+    let mut max_depth = 0usize;
+    let mut i = 0usize;
+    let mut at_cmd_start = true;
+    let mut in_word = false;
+    while let Some(&c) = chars.get(i) {
+        max_depth = max_depth.max(stack.len().saturating_sub(1));
+        let top = stack.last().copied().unwrap_or(Ctx::Cmd);
+        let next = chars.get(i + 1).copied();
+        match top {
+            Ctx::Dq => {
+                match c {
+                    '\\' => i += 1,
+                    '"' => {
+                        stack.pop();
+                    }
+                    '`' => stack.push(Ctx::Backtick),
+                    '$' => i += open_dollar(&chars, i, &mut stack),
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            Ctx::Param => {
+                match c {
+                    '\\' => i += 1,
+                    '}' => {
+                        stack.pop();
+                    }
+                    '"' => stack.push(Ctx::Dq),
+                    '\'' => i = skip_single(&chars, i),
+                    '`' => stack.push(Ctx::Backtick),
+                    '$' => i += open_dollar(&chars, i, &mut stack),
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            Ctx::Arith { parens, bracket } => {
+                match c {
+                    '(' => {
+                        stack.pop();
+                        stack.push(Ctx::Arith { parens: parens + 1, bracket });
+                        // inner parentheses count as depth too
+                        max_depth = max_depth.max(stack.len() + parens);
+                    }
+                    ')' if !bracket => {
+                        stack.pop();
+                        if parens > 1 {
+                            stack.push(Ctx::Arith { parens: parens - 1, bracket });
+                        }
+                    }
+                    ')' => {
+                        stack.pop();
+                        stack.push(Ctx::Arith { parens: parens.saturating_sub(1), bracket });
+                    }
+                    ']' if bracket && parens == 0 => {
+                        stack.pop();
+                    }
+                    '\\' => i += 1,
+                    '"' => stack.push(Ctx::Dq),
+                    '\'' => i = skip_single(&chars, i),
+                    '`' => stack.push(Ctx::Backtick),
+                    '$' => i += open_dollar(&chars, i, &mut stack),
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        // command-like context
+        match c {
+            '\\' => {
+                i += 2;
+                in_word = true;
+                at_cmd_start = false;
+                continue;
+            }
+            '\'' => {
+                i = skip_single(&chars, i) + 1;
+                in_word = true;
+                at_cmd_start = false;
+                continue;
+            }
+            '"' => {
+                stack.push(Ctx::Dq);
+                in_word = true;
+                at_cmd_start = false;
+            }
+            '`' if top == Ctx::Backtick => {
+                stack.pop();
+            }
+            '`' => {
+                stack.push(Ctx::Backtick);
+                in_word = true;
+            }
+            '$' => {
+                if next == Some('\'') {
+                    i = skip_ansi(&chars, i + 1) + 1;
+                    in_word = true;
+                    at_cmd_start = false;
+                    continue;
+                }
+                i += open_dollar(&chars, i, &mut stack);
+                in_word = true;
+                at_cmd_start = false;
+            }
+            '#' if !in_word => {
+                while let Some(&d) = chars.get(i) {
+                    if d == '\n' {
+                        break;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            '(' => {
+                if let Some(Ctx::Case { pattern: true }) = stack.last() {
+                    // optional `(` before a case pattern
+                } else if at_cmd_start && next == Some('(') {
+                    stack.push(Ctx::Arith { parens: 2, bracket: false });
+                    i += 1;
+                } else {
+                    stack.push(Ctx::Cmd);
+                }
+                in_word = false;
+                at_cmd_start = true;
+            }
+            ')' => {
+                if let Some(Ctx::Case { pattern }) = stack.last_mut()
+                    && *pattern
+                {
+                    *pattern = false;
+                    in_word = false;
+                    at_cmd_start = true;
+                    i += 1;
+                    continue;
+                }
+                // close the innermost `( )` / `$( )`, dropping unclosed keywords inside it
+                if let Some(pos) = stack.iter().rposition(|x| *x == Ctx::Cmd)
+                    && pos > 0
+                {
+                    stack.truncate(pos);
+                }
+                in_word = false;
+                at_cmd_start = false;
+            }
+            ';' | '&' | '|' | '\n' => {
+                if c == ';' && matches!(next, Some(';' | '&')) {
+                    if let Some(Ctx::Case { pattern }) = stack.last_mut() {
+                        *pattern = true;
+                    }
+                    i += 1;
+                }
+                in_word = false;
+                at_cmd_start = true;
+            }
+            ' ' | '\t' => {
+                in_word = false;
+            }
+            _ => {
+                if !in_word {
+                    let end = word_end(&chars, i);
+                    let word: String = chars.get(i..end).unwrap_or_default().iter().collect();
+                    let in_pattern = matches!(stack.last(), Some(Ctx::Case { pattern: true }));
+                    if in_pattern {
+                        if word == "esac" {
+                            stack.pop();
+                            at_cmd_start = false;
+                        }
+                    } else if at_cmd_start {
+                        match word.as_str() {
+                            "if" | "while" | "until" | "for" | "select" | "{" => {
+                                stack.push(Ctx::Keyword);
+                                at_cmd_start = true;
+                            }
+                            "case" => {
+                                stack.push(Ctx::Case { pattern: false });
+                                at_cmd_start = false;
+                            }
+                            "fi" | "done" | "}" => {
+                                if stack.last() == Some(&Ctx::Keyword) {
+                                    stack.pop();
+                                }
+                                at_cmd_start = false;
+                            }
+                            "esac" => {
+                                if let Some(Ctx::Case { .. }) = stack.last() {
+                                    stack.pop();
+                                }
+                                at_cmd_start = false;
+                            }
+                            "then" | "do" | "else" | "elif" | "!" | "time" => {
+                                at_cmd_start = true;
+                            }
+                            _ => at_cmd_start = false,
+                        }
+                    } else if word == "in"
+                        && let Some(Ctx::Case { pattern }) = stack.last_mut()
+                    {
+                        *pattern = true;
+                    }
+                    // continue scanning inside the word for quotes / `$`
+                    let plain_end = end;
+                    i = plain_end;
+                    in_word = true;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+        if !is_cmd_like(stack.last().copied().unwrap_or(Ctx::Cmd)) {
+            at_cmd_start = false;
+        }
+    }
+    max_depth.max(stack.len().saturating_sub(1))
+}
+
+/// End of a run of plain word characters starting at `i`.
+fn word_end(chars: &[char], i: usize) -> usize {
+    let mut j = i;
+    while let Some(&c) = chars.get(j) {
+        if matches!(
+            c,
+            ' ' | '\t'
+                | '\n'
+                | ';'
+                | '&'
+                | '|'
+                | '('
+                | ')'
+                | '<'
+                | '>'
+                | '\''
+                | '"'
+                | '`'
+                | '$'
+                | '\\'
+        ) {
+            break;
+        }
+        j += 1;
+    }
+    if j == i { i + 1 } else { j }
+}
+
+/// Handles a `$` at `i`; pushes a context if it opens one; returns extra chars consumed.
+fn open_dollar(chars: &[char], i: usize, stack: &mut Vec<Ctx>) -> usize {
+    match (chars.get(i + 1), chars.get(i + 2)) {
+        (Some('('), Some('(')) => {
+            stack.push(Ctx::Arith { parens: 2, bracket: false });
+            2
+        }
+        (Some('('), _) => {
+            stack.push(Ctx::Cmd);
+            1
+        }
+        (Some('{'), _) => {
+            stack.push(Ctx::Param);
+            1
+        }
+        (Some('['), _) => {
+            stack.push(Ctx::Arith { parens: 0, bracket: true });
+            1
+        }
+        _ => 0,
+    }
+}
+
+/// Index of the closing `'` of a single-quoted string opened at `i` (or the end).
+fn skip_single(chars: &[char], i: usize) -> usize {
+    let mut j = i + 1;
+    while let Some(&c) = chars.get(j) {
+        if c == '\'' {
+            return j;
+        }
+        j += 1;
+    }
+    j
+}
+
+/// Index of the closing `'` of an ANSI-C string whose opening `'` is at `i`.
+fn skip_ansi(chars: &[char], i: usize) -> usize {
+    let mut j = i + 1;
+    while let Some(&c) = chars.get(j) {
+        match c {
+            '\\' => j += 1,
+            '\'' => return j,
+            _ => {}
+        }
+        j += 1;
+    }
+    j
+}
