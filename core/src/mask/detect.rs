@@ -1,0 +1,943 @@
+//! The scanner: prefilter, multi-pattern regexes, validation, overlap resolution.
+//!
+//! # How a scan works
+//!
+//! 1. **Literal anchors** — one multi-literal searcher (Aho-Corasick's
+//!    packed Teddy/SIMD searcher when the CPU has it, else an Aho-Corasick
+//!    automaton) over the whole text finds `AKIA`-family, `ghp_`…,
+//!    `github_pat_`, `xox?-`, `sk_live_`…, `eyJ`, `-----BEGIN `, and the
+//!    AWS secret context words (`secret`/`Secret`/`SECRET`). Every anchor is
+//!    at least 3 bytes, so fingerprints rarely fire on prose. A hit runs the
+//!    matching pattern of the *literal* `meta::Regex` (built with
+//!    `new_many`) **anchored** at the hit with `Anchored::Pattern`, so tokens
+//!    of any length (JWTs, PEM blocks) are matched without a window.
+//! 2. **Byte gate** — a branch-free pass over 64-byte chunks flags chunks
+//!    holding an ASCII digit, an `@`, or two colons (a digit-free IPv6
+//!    such as `dead:beef::cafe`). Each flagged chunk becomes a window
+//!    (±64 bytes, or −80/+272 around `@` so a whole RFC-sized address fits);
+//!    windows are merged. Every numeric entity contains a digit and every
+//!    e-mail an `@`, and no such entity is longer than its window radius, so
+//!    every entity lies wholly inside one merged window.
+//! 3. **Floating regex** — one `meta::Regex::new_many` of the unanchored
+//!    patterns (email, IBAN, IPv6, card, SSN, phone, IPv4) runs over each
+//!    window only (the haystack is still the full text, so `\b` look-around
+//!    sees real context). Each match is validated (Luhn, mod-97, octets,
+//!    `Ipv6Addr`…); a rejected match is retried with the other patterns
+//!    anchored at the same start (only lower-priority ones: a higher one
+//!    would have won leftmost-first), then the search resumes one byte later.
+//!    The patterns avoid large counted repetitions (validators enforce the
+//!    lengths), which keeps the lazy DFA at a few hundred states.
+//! 4. **Custom patterns** run as one more `new_many` regex over the whole
+//!    text (the meta engine applies its own literal prefilter when it can),
+//!    with their optional `luhn`/`mod97` checksum.
+//! 5. Candidates are sorted and made **non-overlapping**: of two overlapping
+//!    findings the longer wins; equal lengths go to the more specific type
+//!    (custom first, then secrets, then IBAN, card, email, SSN, IPv6, phone, IPv4).
+//!
+//! Clean text (no anchor, no digit, no `@`, at most one `:` per 64 bytes)
+//! therefore costs one SIMD literal pass plus one gate pass, allocates
+//! nothing, and `mask_text` returns `Cow::Borrowed`. Text with digits
+//! everywhere (logs) runs the floating regex's lazy DFA over most of it.
+//!
+//! All built-in patterns are ASCII and use ASCII word boundaries
+//! (`(?-u:\b)`), which the lazy DFA supports; Unicode text around a finding
+//! is simply a non-word neighbour.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_automata::meta::{Cache, Regex};
+use regex_automata::{Anchored, Input, PatternID};
+
+use super::checks;
+use super::entity::{EntityType, Finding};
+use super::error::MaskError;
+use super::method::{HmacKey, Method};
+
+/// ASCII word boundary usable by the lazy DFA.
+const B: &str = r"(?-u:\b)";
+
+/// Validation rule attached to a floating pattern.
+#[derive(Clone, Copy, Debug)]
+enum Check {
+    Email,
+    Iban,
+    Ipv6,
+    Card,
+    SsnDashed,
+    SsnContext,
+    PhoneE164,
+    PhoneNational,
+    Ipv4,
+}
+
+impl Check {
+    fn entity(self) -> EntityType {
+        match self {
+            Check::Email => EntityType::Email,
+            Check::Iban => EntityType::Iban,
+            Check::Ipv6 => EntityType::Ipv6,
+            Check::Card => EntityType::CreditCard,
+            Check::SsnDashed | Check::SsnContext => EntityType::UsSsn,
+            Check::PhoneE164 | Check::PhoneNational => EntityType::Phone,
+            Check::Ipv4 => EntityType::Ipv4,
+        }
+    }
+}
+
+/// The floating patterns, in leftmost-first priority order. They avoid
+/// large counted repetitions (lengths are enforced by the validators) so the
+/// lazy DFA stays small on digit-dense text.
+fn floating_patterns() -> Vec<(Check, String)> {
+    let h = "[0-9A-Fa-f]{1,4}";
+    let v4 = r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}";
+    vec![
+        (Check::Email, format!(r"{B}[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{{2,}}{B}")),
+        (Check::Iban, format!(r"{B}[A-Z]{{2}}[0-9]{{2}}(?:[ ]?[A-Z0-9])+{B}")),
+        (
+            Check::Ipv6,
+            // IPv4-suffixed forms first (leftmost-first prefers them), then
+            // the full 8-group form, then any form with `::`.
+            format!(
+                r"(?:(?:{h}:){{6}}{v4}|(?:{h}(?::{h}){{0,5}})?::(?:{h}:){{0,5}}{v4}|(?:{h}:){{7}}{h}|(?:{h}(?::{h}){{0,6}})?::(?:{h}(?::{h}){{0,6}})?)"
+            ),
+        ),
+        (
+            Check::Card,
+            format!(
+                r"{B}(?:[0-9]{{13,19}}|[0-9]{{4}}(?:[ -][0-9]{{4}}){{2}}[ -][0-9]{{1,4}}(?:[ -][0-9]{{1,3}})?|[0-9]{{4}}[ -][0-9]{{6}}[ -][0-9]{{4,5}}){B}"
+            ),
+        ),
+        (Check::SsnDashed, format!(r"{B}[0-9]{{3}}-[0-9]{{2}}-[0-9]{{4}}{B}")),
+        (Check::SsnContext, format!(r"{B}(?:[0-9]{{9}}|[0-9]{{3}} [0-9]{{2}} [0-9]{{4}}){B}")),
+        (
+            Check::PhoneE164,
+            format!(r"\+[1-9][0-9]{{0,3}}(?:[ .-]?\([0-9]{{1,4}}\))?(?:[ .-]?[0-9]+)+{B}"),
+        ),
+        (
+            Check::PhoneNational,
+            format!(
+                r"(?:{B}1[ .-]?)?(?:\([2-9][0-9]{{2}}\)[ ]?|{B}[2-9][0-9]{{2}}[-. ])[2-9][0-9]{{2}}[-. ][0-9]{{4}}{B}"
+            ),
+        ),
+        (Check::Ipv4, format!(r"{B}[0-9]{{1,3}}(?:\.[0-9]{{1,3}}){{3}}{B}")),
+    ]
+}
+
+/// Literal-anchored pattern ids (indices into the literal regex).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lit {
+    AwsKeyId = 0,
+    GithubClassic = 1,
+    GithubPat = 2,
+    Slack = 3,
+    Stripe = 4,
+    Jwt = 5,
+    PemBegin = 6,
+    PemEnd = 7,
+}
+
+impl Lit {
+    fn pid(self) -> PatternID {
+        PatternID::new_unchecked(self as usize)
+    }
+
+    fn entity(self) -> EntityType {
+        match self {
+            Lit::AwsKeyId => EntityType::AwsAccessKeyId,
+            Lit::GithubClassic | Lit::GithubPat => EntityType::GithubToken,
+            Lit::Slack => EntityType::SlackToken,
+            Lit::Stripe => EntityType::StripeKey,
+            Lit::Jwt => EntityType::Jwt,
+            Lit::PemBegin | Lit::PemEnd => EntityType::PrivateKey,
+        }
+    }
+}
+
+fn literal_patterns() -> Vec<String> {
+    vec![
+        format!(r"(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z2-7]{{16}}{B}"),
+        format!(r"gh[pousr]_[A-Za-z0-9]{{36}}{B}"),
+        format!(r"github_pat_[A-Za-z0-9_]{{82}}{B}"),
+        r"xox[bpars]-[0-9A-Za-z][0-9A-Za-z-]{8,250}".to_owned(),
+        format!(r"(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{{10,}}{B}"),
+        r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*".to_owned(),
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----".to_owned(),
+        r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----".to_owned(),
+    ]
+}
+
+const AWS_SECRET_PATTERN: &str = r#"(?i:aws_?secret_?access_?key|secret_?access_?key|secret_?key|aws_?secret)[A-Za-z_]*["']?[ \t]*(?:=>|:=|=|:|,|>)[ \t]*["']?[A-Za-z0-9/+]{40}"#;
+
+/// What an anchor hit triggers.
+#[derive(Clone, Copy, Debug)]
+enum Trigger {
+    Anchored(Lit),
+    AwsSecret,
+}
+
+/// The literal-anchor searcher: Teddy (SIMD) directly when the CPU and the
+/// pattern set allow it, else a general Aho-Corasick automaton. Every anchor
+/// is at least 3 bytes so Teddy's fingerprints rarely hit ordinary prose.
+enum AnchorSearcher {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl AnchorSearcher {
+    fn new(patterns: &[&str]) -> Result<AnchorSearcher, MaskError> {
+        let packed = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(patterns)
+            .build();
+        if let Some(p) = packed {
+            return Ok(AnchorSearcher::Packed(p));
+        }
+        AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(patterns)
+            .map(AnchorSearcher::Automaton)
+            .map_err(|e| MaskError::Internal(e.to_string()))
+    }
+
+    /// Next anchor at or after `from`: (start, pattern index).
+    fn find(&self, h: &[u8], from: usize) -> Option<(usize, usize)> {
+        match self {
+            AnchorSearcher::Packed(p) => p
+                .find_in(h, aho_corasick::Span { start: from, end: h.len() })
+                .map(|m| (m.start(), m.pattern().as_usize())),
+            AnchorSearcher::Automaton(a) => a
+                .find(aho_corasick::Input::new(h).range(from..))
+                .map(|m| (m.start(), m.pattern().as_usize())),
+        }
+    }
+}
+
+fn anchors() -> Vec<(&'static str, Trigger)> {
+    use Trigger::{Anchored as A, AwsSecret};
+    let mut v = Vec::new();
+    for p in ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"] {
+        v.push((p, A(Lit::AwsKeyId)));
+    }
+    for p in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
+        v.push((p, A(Lit::GithubClassic)));
+    }
+    v.push(("github_pat_", A(Lit::GithubPat)));
+    for p in ["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-"] {
+        v.push((p, A(Lit::Slack)));
+    }
+    for p in ["sk_live_", "rk_live_", "pk_live_", "sk_test_", "rk_test_", "pk_test_"] {
+        v.push((p, A(Lit::Stripe)));
+    }
+    v.push(("eyJ", A(Lit::Jwt)));
+    v.push(("-----BEGIN ", A(Lit::PemBegin)));
+    v.push(("secret", AwsSecret));
+    v.push(("Secret", AwsSecret));
+    v.push(("SECRET", AwsSecret));
+    v
+}
+
+/// Checksum applied to a custom pattern's match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Checksum {
+    /// Luhn mod 10 over the match's ASCII digits.
+    Luhn,
+    /// ISO 7064 MOD 97-10 with the IBAN rearrangement (first four characters
+    /// moved to the end, letters as 10..=35) over the match's alphanumerics.
+    Mod97,
+}
+
+/// A host-supplied pattern: a name (snake_case, becomes
+/// [`EntityType::Custom`]), a regex (Rust `regex` syntax) and an optional
+/// checksum. Custom patterns are scanned over the whole text, so a pattern
+/// with no literal in it costs a full regex pass.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomPattern {
+    /// snake_case name, unique, not a built-in name.
+    pub name: String,
+    /// The regex; it must not be able to match the empty string.
+    pub regex: String,
+    /// Optional checksum validation of each match.
+    #[serde(default)]
+    pub checksum: Option<Checksum>,
+}
+
+impl CustomPattern {
+    /// A custom pattern without checksum.
+    pub fn new(name: impl Into<String>, regex: impl Into<String>) -> CustomPattern {
+        CustomPattern { name: name.into(), regex: regex.into(), checksum: None }
+    }
+
+    /// Set the checksum.
+    pub fn with_checksum(mut self, checksum: Checksum) -> CustomPattern {
+        self.checksum = Some(checksum);
+        self
+    }
+}
+
+/// Builder for [`Detectors`]; see [`Detectors::builder`].
+#[derive(Clone, Default)]
+pub struct DetectorsBuilder {
+    disabled: Vec<EntityType>,
+    only: Option<Vec<EntityType>>,
+    customs: Vec<CustomPattern>,
+    methods: Vec<(EntityType, Method)>,
+    default_method: Option<Method>,
+    key: Option<Vec<u8>>,
+    lenient_card_iin: bool,
+}
+
+impl std::fmt::Debug for DetectorsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DetectorsBuilder")
+            .field("disabled", &self.disabled)
+            .field("only", &self.only)
+            .field("customs", &self.customs)
+            .field("methods", &self.methods)
+            .field("default_method", &self.default_method)
+            .field("hmac_key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("lenient_card_iin", &self.lenient_card_iin)
+            .finish()
+    }
+}
+
+impl DetectorsBuilder {
+    /// A builder with every built-in type enabled and `redact` for all.
+    pub fn new() -> DetectorsBuilder {
+        DetectorsBuilder::default()
+    }
+
+    /// Enable only these built-in types (custom patterns are always enabled).
+    pub fn only(mut self, types: impl IntoIterator<Item = EntityType>) -> DetectorsBuilder {
+        self.only = Some(types.into_iter().collect());
+        self
+    }
+
+    /// Disable one built-in type.
+    pub fn disable(mut self, entity: EntityType) -> DetectorsBuilder {
+        self.disabled.push(entity);
+        self
+    }
+
+    /// Add a custom pattern.
+    pub fn custom(mut self, pattern: CustomPattern) -> DetectorsBuilder {
+        self.customs.push(pattern);
+        self
+    }
+
+    /// Mask findings of `entity` with `method` (the last call for a type wins).
+    pub fn method(mut self, entity: EntityType, method: Method) -> DetectorsBuilder {
+        self.methods.retain(|(t, _)| *t != entity);
+        self.methods.push((entity, method));
+        self
+    }
+
+    /// Method for types without their own; default `redact`.
+    pub fn default_method(mut self, method: Method) -> DetectorsBuilder {
+        self.default_method = Some(method);
+        self
+    }
+
+    /// The HMAC key for `hash` and `format_preserving`, supplied by the host
+    /// (never by a policy). At least 16 bytes.
+    pub fn hmac_key(mut self, key: impl Into<Vec<u8>>) -> DetectorsBuilder {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Card numbers: by default a Luhn-valid number must also start with a
+    /// known issuer prefix (2221–2720, 30, 34–39, 4, 50–58, 6). `true` accepts
+    /// any Luhn-valid 13–19 digit number (more recall, more false positives).
+    pub fn lenient_card_iin(mut self, yes: bool) -> DetectorsBuilder {
+        self.lenient_card_iin = yes;
+        self
+    }
+
+    /// Compile everything. Errors name the offending pattern or setting.
+    pub fn build(self) -> Result<Detectors, MaskError> {
+        let key = self.key.as_deref().map(HmacKey::new).transpose()?;
+        let mut enabled = [true; EntityType::BUILTIN.len()];
+        if let Some(only) = &self.only {
+            for (i, t) in EntityType::BUILTIN.iter().enumerate() {
+                if let Some(slot) = enabled.get_mut(i) {
+                    *slot = only.contains(t);
+                }
+            }
+        }
+        for t in &self.disabled {
+            if let Some(slot) = t.builtin_index().and_then(|i| enabled.get_mut(i)) {
+                *slot = false;
+            }
+        }
+
+        let customs = build_customs(&self.customs)?;
+
+        let default_method = self.default_method.unwrap_or_default();
+        default_method.validate("default")?;
+        if default_method.needs_key() && key.is_none() {
+            return Err(MaskError::MissingHmacKey {
+                entity: "default".to_owned(),
+                method: default_method.name(),
+            });
+        }
+        for (t, m) in &self.methods {
+            m.validate(t.as_str())?;
+            if m.needs_key() && key.is_none() {
+                return Err(MaskError::MissingHmacKey {
+                    entity: t.as_str().to_owned(),
+                    method: m.name(),
+                });
+            }
+        }
+
+        let internal = |e: &dyn std::fmt::Display| MaskError::Internal(e.to_string());
+        let fl = floating_patterns();
+        let floating = Regex::new_many(&fl.iter().map(|(_, p)| p.as_str()).collect::<Vec<_>>())
+            .map_err(|e| internal(&e))?;
+        let literal = Regex::new_many(&literal_patterns()).map_err(|e| internal(&e))?;
+        let secret = Regex::new(AWS_SECRET_PATTERN).map_err(|e| internal(&e))?;
+        let anchor_list = anchors();
+        let ac = AnchorSearcher::new(&anchor_list.iter().map(|(p, _)| *p).collect::<Vec<_>>())?;
+
+        let is_on = |t: &EntityType| {
+            t.builtin_index().and_then(|i| enabled.get(i).copied()).unwrap_or(true)
+        };
+        let gate_digits = [
+            EntityType::CreditCard,
+            EntityType::Iban,
+            EntityType::UsSsn,
+            EntityType::Phone,
+            EntityType::Ipv4,
+            EntityType::Ipv6,
+        ]
+        .iter()
+        .any(is_on);
+        let gate_at = is_on(&EntityType::Email);
+        let gate_colons = is_on(&EntityType::Ipv6);
+
+        let inner = Inner {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            ac,
+            triggers: anchor_list.iter().map(|(_, t)| *t).collect(),
+            literal,
+            floating,
+            floating_checks: fl.iter().map(|(c, _)| *c).collect(),
+            secret,
+            customs,
+            enabled,
+            gate_digits,
+            gate_at,
+            gate_colons,
+            strict_iin: !self.lenient_card_iin,
+            methods: self.methods,
+            default_method,
+            key,
+        };
+        let det = Detectors { inner: Arc::new(inner) };
+        // A redaction token must not itself look like sensitive content,
+        // or masking would not be idempotent.
+        let mut tokens: Vec<&Method> = det.inner.methods.iter().map(|(_, m)| m).collect();
+        tokens.push(&det.inner.default_method);
+        for m in tokens {
+            if let Method::Redact { token: Some(t) } = m
+                && !det.scan(t).is_empty()
+            {
+                return Err(MaskError::InvalidMethod {
+                    entity: "redact".to_owned(),
+                    reason: "the redaction token itself looks like sensitive content".to_owned(),
+                });
+            }
+        }
+        Ok(det)
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+struct CustomSet {
+    regex: Regex,
+    specs: Vec<(EntityType, Option<Checksum>)>,
+}
+
+fn build_customs(customs: &[CustomPattern]) -> Result<Option<CustomSet>, MaskError> {
+    if customs.is_empty() {
+        return Ok(None);
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for c in customs {
+        let bad_name = |reason: &str| MaskError::InvalidCustomName {
+            name: c.name.clone(),
+            reason: reason.to_owned(),
+        };
+        if c.name.is_empty() || c.name.len() > 64 {
+            return Err(bad_name("must be 1 to 64 characters"));
+        }
+        if !c.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            || !c.name.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        {
+            return Err(bad_name("must be snake_case: a lower-case letter, then [a-z0-9_]"));
+        }
+        if EntityType::BUILTIN.iter().any(|t| t.as_str() == c.name) {
+            return Err(bad_name("is a built-in entity type"));
+        }
+        if seen.contains(&c.name.as_str()) {
+            return Err(bad_name("is used twice"));
+        }
+        seen.push(&c.name);
+        let re = Regex::new(&c.regex).map_err(|e| MaskError::InvalidCustomPattern {
+            name: c.name.clone(),
+            reason: format!("regex does not compile: {e}"),
+        })?;
+        if re.is_match("") {
+            return Err(MaskError::InvalidCustomPattern {
+                name: c.name.clone(),
+                reason: "regex can match the empty string".to_owned(),
+            });
+        }
+    }
+    let regex = Regex::new_many(&customs.iter().map(|c| c.regex.as_str()).collect::<Vec<_>>())
+        .map_err(|e| {
+            let name = e
+                .pattern()
+                .and_then(|p| customs.get(p.as_usize()))
+                .map_or_else(|| "<custom>".to_owned(), |c| c.name.clone());
+            MaskError::InvalidCustomPattern { name, reason: e.to_string() }
+        })?;
+    Ok(Some(CustomSet {
+        regex,
+        specs: customs.iter().map(|c| (EntityType::custom(&c.name), c.checksum)).collect(),
+    }))
+}
+
+struct Inner {
+    id: u64,
+    ac: AnchorSearcher,
+    triggers: Vec<Trigger>,
+    literal: Regex,
+    floating: Regex,
+    floating_checks: Vec<Check>,
+    secret: Regex,
+    customs: Option<CustomSet>,
+    enabled: [bool; EntityType::BUILTIN.len()],
+    gate_digits: bool,
+    gate_at: bool,
+    gate_colons: bool,
+    strict_iin: bool,
+    methods: Vec<(EntityType, Method)>,
+    default_method: Method,
+    key: Option<HmacKey>,
+}
+
+/// The compiled detectors plus the per-type masking configuration.
+///
+/// Built once with [`Detectors::builder`]; cheap to clone (an `Arc`), and
+/// `Send + Sync`, so one value serves every thread. Scanning never fails.
+#[derive(Clone)]
+pub struct Detectors {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Detectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Detectors")
+            .field("custom_patterns", &i.customs.as_ref().map_or(0, |c| c.specs.len()))
+            .field("methods", &i.methods)
+            .field("default_method", &i.default_method)
+            .field("hmac_key", &i.key.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reusable scratch space for scanning: regex caches and buffers.
+///
+/// Create one per thread with [`Detectors::create_cache`] (or
+/// [`ScanCache::new`]) and pass it to every call; caches are filled lazily,
+/// so an unused cache costs nothing. A cache used with a different
+/// `Detectors` is reset automatically rather than misused.
+#[derive(Debug, Default)]
+pub struct ScanCache {
+    owner: u64,
+    floating: Option<Cache>,
+    literal: Option<Cache>,
+    secret: Option<Cache>,
+    custom: Option<Cache>,
+    windows: Vec<(usize, usize)>,
+}
+
+impl ScanCache {
+    /// An empty cache; allocates nothing until a scan needs it.
+    pub fn new() -> ScanCache {
+        ScanCache::default()
+    }
+
+    fn bind(&mut self, id: u64) {
+        if self.owner != id {
+            self.floating = None;
+            self.literal = None;
+            self.secret = None;
+            self.custom = None;
+            self.owner = id;
+        }
+    }
+}
+
+impl Detectors {
+    /// Start configuring detectors.
+    pub fn builder() -> DetectorsBuilder {
+        DetectorsBuilder::new()
+    }
+
+    /// All built-in detectors, `redact` everywhere, no key, no custom patterns.
+    pub fn with_defaults() -> Result<Detectors, MaskError> {
+        DetectorsBuilder::new().build()
+    }
+
+    /// A cache bound to these detectors (see [`ScanCache`]).
+    pub fn create_cache(&self) -> ScanCache {
+        let mut c = ScanCache::new();
+        c.bind(self.inner.id);
+        c
+    }
+
+    /// The method configured for `entity` (or the default method).
+    pub fn method_for(&self, entity: &EntityType) -> &Method {
+        self.inner
+            .methods
+            .iter()
+            .find(|(t, _)| t == entity)
+            .map_or(&self.inner.default_method, |(_, m)| m)
+    }
+
+    pub(crate) fn key(&self) -> Option<&HmacKey> {
+        self.inner.key.as_ref()
+    }
+
+    /// Find every sensitive value in `text`: sorted, non-overlapping findings.
+    pub fn scan(&self, text: &str) -> Vec<Finding> {
+        self.scan_with(text, None)
+    }
+
+    /// [`Detectors::scan`] with a caller-provided cache.
+    pub fn scan_with(&self, text: &str, cache: Option<&mut ScanCache>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        self.scan_into(text, cache, &mut out);
+        out
+    }
+
+    /// Scan into `out` (cleared first), reusing its allocation.
+    pub fn scan_into(&self, text: &str, cache: Option<&mut ScanCache>, out: &mut Vec<Finding>) {
+        out.clear();
+        let mut tmp;
+        let cache = match cache {
+            Some(c) => c,
+            None => {
+                tmp = ScanCache::new();
+                &mut tmp
+            }
+        };
+        cache.bind(self.inner.id);
+        cache.windows.clear();
+        let h = text.as_bytes();
+        self.literal_pass(text, cache, out);
+        self.gate(h, &mut cache.windows);
+        if !cache.windows.is_empty() {
+            merge_windows(&mut cache.windows);
+            self.floating_pass(text, cache, out);
+        }
+        self.custom_pass(text, cache, out);
+        resolve(out);
+    }
+
+    fn on(&self, t: &EntityType) -> bool {
+        t.builtin_index().and_then(|i| self.inner.enabled.get(i).copied()).unwrap_or(true)
+    }
+
+    fn literal_pass(&self, text: &str, cache: &mut ScanCache, out: &mut Vec<Finding>) {
+        let inner = &*self.inner;
+        let h = text.as_bytes();
+        let mut pos = 0usize;
+        while pos < h.len() {
+            let Some((start, pattern)) = inner.ac.find(h, pos) else {
+                break;
+            };
+            let mut next = start + 1;
+            match inner.triggers.get(pattern).copied() {
+                Some(Trigger::Anchored(lit))
+                    if self.on(&lit.entity()) && checks::free_before(h, start) =>
+                {
+                    if let Some((s, e)) = self.anchored_literal(text, cache, lit, start) {
+                        out.push(Finding { entity: lit.entity(), start: s, end: e });
+                        next = e;
+                    }
+                }
+                Some(Trigger::AwsSecret) if self.on(&EntityType::AwsSecretKey) => {
+                    if let Some((s, e)) = self.aws_secret(text, cache, start) {
+                        out.push(Finding { entity: EntityType::AwsSecretKey, start: s, end: e });
+                        next = e;
+                    }
+                }
+                _ => {}
+            }
+            pos = next.max(start + 1);
+        }
+    }
+
+    fn anchored_literal(
+        &self,
+        text: &str,
+        cache: &mut ScanCache,
+        lit: Lit,
+        at: usize,
+    ) -> Option<(usize, usize)> {
+        let inner = &*self.inner;
+        let h = text.as_bytes();
+        let c = cache.literal.get_or_insert_with(|| inner.literal.create_cache());
+        let input = Input::new(text).range(at..).anchored(Anchored::Pattern(lit.pid()));
+        let m = inner.literal.search_with(c, &input)?;
+        let (s, e) = (m.start(), m.end());
+        match lit {
+            Lit::Slack => checks::slack(h, s, e).map(|e| (s, e)),
+            Lit::Jwt => checks::jwt(h, s, e).map(|e| (s, e)),
+            Lit::PemBegin => Some((s, self.pem_end(text, c, e))),
+            _ => Some((s, e)),
+        }
+    }
+
+    /// End of a PEM private key whose header ends at `header_end`: its END
+    /// line when present; otherwise (a truncated key) the end of the
+    /// base64-ish body, so a key missing its footer is still masked.
+    fn pem_end(&self, text: &str, c: &mut Cache, header_end: usize) -> usize {
+        let h = text.as_bytes();
+        let tail = h.get(header_end..).unwrap_or_default();
+        if let Some(off) = memchr::memmem::find(tail, b"-----END ") {
+            let q = header_end + off;
+            let input = Input::new(text).range(q..).anchored(Anchored::Pattern(Lit::PemEnd.pid()));
+            if let Some(m) = self.inner.literal.search_with(c, &input) {
+                return m.end();
+            }
+        }
+        let body = tail
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || b"+/=\\ \t\r\n:,-".contains(b))
+            .count();
+        header_end + body
+    }
+
+    fn aws_secret(&self, text: &str, cache: &mut ScanCache, hit: usize) -> Option<(usize, usize)> {
+        let inner = &*self.inner;
+        let h = text.as_bytes();
+        let c = cache.secret.get_or_insert_with(|| inner.secret.create_cache());
+        let lo = hit.saturating_sub(16);
+        let hi = (hit + 96).min(h.len());
+        let mut at = lo;
+        while at < hi {
+            let m = inner.secret.search_with(c, &Input::new(text).range(at..hi))?;
+            if let Some(span) = checks::aws_secret(h, m.end()) {
+                return Some(span);
+            }
+            at = m.start() + 1;
+        }
+        None
+    }
+
+    /// Flag 64-byte chunks holding a digit, an `@` or two colons (a possible
+    /// digit-free IPv6 such as `dead:beef::cafe`) and push their windows.
+    fn gate(&self, h: &[u8], windows: &mut Vec<(usize, usize)>) {
+        const CHUNK: usize = 64;
+        let (want_d, want_a, want_c) =
+            (self.inner.gate_digits, self.inner.gate_at, self.inner.gate_colons);
+        if !want_d && !want_a && !want_c {
+            return;
+        }
+        let n = h.len();
+        let mut base = 0usize;
+        for chunk in h.chunks(CHUNK) {
+            let (d, a, c) = chunk_flags(chunk);
+            let d = (d && want_d) || (c && want_c);
+            let a = a && want_a;
+            if d || a {
+                let (lo_r, hi_r) = if a { (80, 272) } else { (64, 64) };
+                let lo = base.saturating_sub(lo_r);
+                let hi = (base + chunk.len() + hi_r).min(n);
+                match windows.last_mut() {
+                    Some(last) if lo <= last.1 && lo >= last.0 => last.1 = last.1.max(hi),
+                    _ => windows.push((lo, hi)),
+                }
+            }
+            base += chunk.len();
+        }
+    }
+
+    fn floating_pass(&self, text: &str, cache: &mut ScanCache, out: &mut Vec<Finding>) {
+        let inner = &*self.inner;
+        let c = cache.floating.get_or_insert_with(|| inner.floating.create_cache());
+        for &(lo, hi) in &cache.windows {
+            let mut at = lo;
+            while at < hi {
+                let Some(m) = inner.floating.search_with(c, &Input::new(text).range(at..hi)) else {
+                    break;
+                };
+                let pid = m.pattern().as_usize();
+                if let Some((t, e)) = self.validate_floating(text, pid, m.start(), m.end()) {
+                    out.push(Finding { entity: t, start: m.start(), end: e });
+                    at = e.max(m.start() + 1);
+                    continue;
+                }
+                // A lower-priority pattern may match (and validate) at the
+                // same start; higher-priority ones did not match there, or
+                // leftmost-first would have reported them.
+                let mut found = None;
+                for q in pid + 1..inner.floating_checks.len() {
+                    let input = Input::new(text)
+                        .range(m.start()..hi)
+                        .anchored(Anchored::Pattern(PatternID::new_unchecked(q)));
+                    if let Some(m2) = inner.floating.search_with(c, &input)
+                        && let Some(v) = self.validate_floating(text, q, m2.start(), m2.end())
+                    {
+                        found = Some(v);
+                        break;
+                    }
+                }
+                match found {
+                    Some((t, e)) => {
+                        out.push(Finding { entity: t, start: m.start(), end: e });
+                        at = e.max(m.start() + 1);
+                    }
+                    None => at = m.start() + 1,
+                }
+            }
+        }
+    }
+
+    fn validate_floating(
+        &self,
+        text: &str,
+        pid: usize,
+        s: usize,
+        e: usize,
+    ) -> Option<(EntityType, usize)> {
+        let check = self.inner.floating_checks.get(pid).copied()?;
+        let t = check.entity();
+        if !self.on(&t) {
+            return None;
+        }
+        let h = text.as_bytes();
+        let end = match check {
+            Check::Email => checks::email(h, s, e),
+            Check::Iban => checks::iban(h, s, e),
+            Check::Ipv6 => checks::ipv6(h, s, e),
+            Check::Card => checks::credit_card(h, s, e, self.inner.strict_iin),
+            Check::SsnDashed => checks::ssn_dashed(h, s, e),
+            Check::SsnContext => checks::ssn_context(h, s, e),
+            Check::PhoneE164 => checks::phone(h, s, e, true),
+            Check::PhoneNational => checks::phone(h, s, e, false),
+            Check::Ipv4 => checks::ipv4(h, s, e),
+        }?;
+        Some((t, end))
+    }
+
+    fn custom_pass(&self, text: &str, cache: &mut ScanCache, out: &mut Vec<Finding>) {
+        let Some(set) = &self.inner.customs else {
+            return;
+        };
+        let c = cache.custom.get_or_insert_with(|| set.regex.create_cache());
+        let h = text.as_bytes();
+        let mut at = 0usize;
+        while at < h.len() {
+            let Some(m) = set.regex.search_with(c, &Input::new(text).range(at..)) else {
+                break;
+            };
+            if m.is_empty() {
+                at = next_char_boundary(text, m.end() + 1);
+                continue;
+            }
+            let Some((t, sum)) = set.specs.get(m.pattern().as_usize()) else {
+                break;
+            };
+            let body = h.get(m.start()..m.end()).unwrap_or_default();
+            let ok = match sum {
+                None => true,
+                Some(Checksum::Luhn) => checks::luhn(body),
+                Some(Checksum::Mod97) => checks::mod97(body),
+            };
+            if ok {
+                out.push(Finding { entity: t.clone(), start: m.start(), end: m.end() });
+                at = m.end();
+            } else {
+                at = next_char_boundary(text, m.start() + 1);
+            }
+        }
+    }
+}
+
+fn next_char_boundary(text: &str, mut i: usize) -> usize {
+    while i < text.len() && !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Does this chunk (≤ 64 bytes) hold an ASCII digit / an `@` / two or more
+/// colons? Branch-free reductions so the loop vectorises.
+#[inline]
+fn chunk_flags(chunk: &[u8]) -> (bool, bool, bool) {
+    let mut d = 0u8;
+    let mut a = 0u8;
+    let mut c = 0u8;
+    for &b in chunk {
+        d |= u8::from(b.wrapping_sub(b'0') < 10);
+        a |= u8::from(b == b'@');
+        c = c.wrapping_add(u8::from(b == b':'));
+    }
+    (d != 0, a != 0, c >= 2)
+}
+
+fn merge_windows(w: &mut Vec<(usize, usize)>) {
+    w.sort_unstable();
+    let mut out: usize = 0;
+    for i in 0..w.len() {
+        let Some(&cur) = w.get(i) else { break };
+        if i > 0 {
+            if let Some(last) = w.get_mut(out)
+                && cur.0 <= last.1
+            {
+                last.1 = last.1.max(cur.1);
+                continue;
+            }
+            out += 1;
+        }
+        if let Some(slot) = w.get_mut(out) {
+            *slot = cur;
+        }
+    }
+    w.truncate(out + 1);
+}
+
+/// Sort findings and drop overlaps: longer wins, then the lower rank.
+fn resolve(out: &mut Vec<Finding>) {
+    if out.len() < 2 {
+        return;
+    }
+    out.sort_unstable_by(|a, b| {
+        a.start.cmp(&b.start).then(b.end.cmp(&a.end)).then(a.entity.rank().cmp(&b.entity.rank()))
+    });
+    let mut kept: Vec<Finding> = Vec::with_capacity(out.len());
+    for f in out.drain(..) {
+        match kept.last_mut() {
+            Some(last) if f.start < last.end => {
+                let better = f.len() > last.len()
+                    || (f.len() == last.len() && f.entity.rank() < last.entity.rank());
+                if better {
+                    *last = f;
+                }
+            }
+            _ => kept.push(f),
+        }
+    }
+    *out = kept;
+}
