@@ -3,7 +3,7 @@
 //! Exit codes (stable, for scripts and CI):
 //! - 0: success; for `eval`, every request was allowed;
 //! - 1: `eval`: at least one request was denied or needs approval; `test`: a case failed or
-//!   rule coverage is below `--min-coverage`;
+//!   rule coverage is below `--min-coverage`; `scan`: something sensitive was found;
 //! - 2: an error: an invalid policy, unreadable input, a malformed request.
 
 use std::io::{self, BufRead, Read, Write};
@@ -62,6 +62,16 @@ enum Command {
         #[arg(long, value_name = "PERCENT")]
         min_coverage: Option<f64>,
     },
+    /// Find sensitive content in text lines from stdin: one JSON finding per line on stdout,
+    /// with byte offsets and never the value. No policy needed.
+    Scan {
+        /// Detectors to run, comma-separated (default: all built-in detectors).
+        #[arg(long, value_delimiter = ',')]
+        detectors: Option<Vec<String>>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
     /// Decide requests: JSON Lines requests on stdin, one JSON decision per line on stdout.
     Eval {
         /// The policy file or directory.
@@ -86,6 +96,14 @@ enum Inspect {
         /// The SQL text; read from stdin when absent.
         sql: Option<String>,
     },
+    /// Parse a shell command line (the argument, or stdin without one) and print the JSON view.
+    Command {
+        /// Indent the JSON.
+        #[arg(long)]
+        pretty: bool,
+        /// The command line; read from stdin when absent.
+        line: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -105,9 +123,18 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check { policies, format } => check(&policies, format),
         Command::Inspect { what: Inspect::Sql { dialect, pretty, sql } } => {
-            inspect_sql(dialect, pretty, sql)
+            inspect(pretty, sql, |text| serde_json::to_value(sql::classify(text, dialect)))
+        }
+        Command::Inspect { what: Inspect::Command { pretty, line } } => {
+            inspect(pretty, line, |text| {
+                serde_json::to_value(writ::command::parse_line(
+                    text,
+                    &writ::command::Limits::default(),
+                ))
+            })
         }
         Command::Eval { policy, format } => eval(&policy, format),
+        Command::Scan { detectors, format } => scan(detectors.as_deref(), format),
         Command::Test { paths, filter, format, min_coverage } => {
             let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
             test_cmd::run(&test_cmd::TestOptions { paths, filter, format, min_coverage })
@@ -159,7 +186,12 @@ pub(crate) fn indent_error(e: &PolicyError) -> String {
     e.to_string().replace('\n', "\n       ")
 }
 
-fn inspect_sql(dialect: Dialect, pretty: bool, text: Option<String>) -> u8 {
+/// Print the JSON view `view` makes of the argument, or of stdin without one.
+fn inspect(
+    pretty: bool,
+    text: Option<String>,
+    view: impl Fn(&str) -> serde_json::Result<serde_json::Value>,
+) -> u8 {
     let text = match text {
         Some(text) => text,
         None => {
@@ -171,9 +203,9 @@ fn inspect_sql(dialect: Dialect, pretty: bool, text: Option<String>) -> u8 {
             buffer
         }
     };
-    let view = sql::classify(&text, dialect);
-    let json =
-        if pretty { serde_json::to_string_pretty(&view) } else { serde_json::to_string(&view) };
+    let json = view(&text).and_then(|value| {
+        if pretty { serde_json::to_string_pretty(&value) } else { serde_json::to_string(&value) }
+    });
     match json {
         Ok(json) => {
             println!("{json}");
@@ -258,12 +290,31 @@ fn human_decision(request: &Request, decision: &Decision) -> String {
         Effect::Deny => "DENY    ",
         Effect::ApprovalRequired => "APPROVAL",
     };
-    let writ::Action::Sql(text) = &request.action;
-    let mut out =
-        format!("{label} {} @ {}: {}", request.principal.id, request.resource, one_line(text, 90));
+    let shown = match &request.action {
+        writ::Action::Sql(text) | writ::Action::Command(text) => one_line(text, 90),
+        writ::Action::Argv(argv) => one_line(&format!("{argv:?}"), 90),
+        writ::Action::Http(h) => one_line(&format!("{} {}", h.method, h.url), 90),
+        writ::Action::Tool(t) => one_line(&format!("tool {} {}", t.name, t.arguments), 90),
+    };
+    let mut out = format!("{label} {} @ {}: {shown}", request.principal.id, request.resource);
     let rules =
         if decision.rules.is_empty() { "(default)".to_owned() } else { decision.rules.join(", ") };
     out.push_str(&format!("\n         rules: {rules}; {}", decision.reason));
+    if let Some(ActionView::Command(view)) = &decision.view {
+        for c in &view.commands {
+            let mut facts = vec![c.argv.join(" ")];
+            if !c.via.is_empty() {
+                facts.push(format!("via {}", c.via.join(" > ")));
+            }
+            if c.dynamic {
+                facts.push("dynamic".to_owned());
+            }
+            out.push_str(&format!("\n         sees: {}", facts.join("; ")));
+        }
+        if let Some(error) = &view.error {
+            out.push_str(&format!("\n         error: {error}"));
+        }
+    }
     if let Some(ActionView::Sql(view)) = &decision.view {
         for s in &view.statements {
             let mut facts = vec![
@@ -290,4 +341,78 @@ fn one_line(text: &str, max: usize) -> String {
         let cut: String = flat.chars().take(max).collect();
         format!("{cut}…")
     }
+}
+
+fn scan(detectors: Option<&[String]>, format: Format) -> u8 {
+    use writ::mask::{Detectors, EntityType};
+    let mut builder = Detectors::builder();
+    if let Some(names) = detectors {
+        let mut types = Vec::new();
+        for name in names {
+            match EntityType::BUILTIN.iter().find(|t| t.as_str() == name.trim()) {
+                Some(t) => types.push(t.clone()),
+                None => {
+                    let known: Vec<&str> = EntityType::BUILTIN.iter().map(|t| t.as_str()).collect();
+                    eprintln!(
+                        "error: unknown detector `{name}` (expected one of {})",
+                        known.join(", ")
+                    );
+                    return EXIT_ERROR;
+                }
+            }
+        }
+        builder = builder.only(types);
+    }
+    let detectors = match builder.build() {
+        Ok(detectors) => detectors,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let mut cache = detectors.create_cache();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut found = false;
+    let mut input = io::stdin().lock();
+    let mut buffer = Vec::new();
+    let mut line_no = 0usize;
+    loop {
+        buffer.clear();
+        match input.read_until(b'\n', &mut buffer) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("error: cannot read stdin: {e}");
+                return EXIT_ERROR;
+            }
+        }
+        line_no += 1;
+        let line = String::from_utf8_lossy(&buffer);
+        if matches!(line, std::borrow::Cow::Owned(_)) {
+            eprintln!(
+                "warning: line {line_no} is not valid UTF-8; invalid bytes were replaced and offsets refer to the replaced text"
+            );
+        }
+        let text = line.trim_end_matches(['\n', '\r']);
+        for finding in detectors.scan_with(text, Some(&mut cache)) {
+            found = true;
+            let written = match format {
+                Format::Json => writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({"line": line_no, "type": finding.entity.as_str(), "start": finding.start, "end": finding.end})
+                ),
+                Format::Human => writeln!(
+                    out,
+                    "line {line_no}: {} at bytes {}..{}",
+                    finding.entity, finding.start, finding.end
+                ),
+            };
+            if written.is_err() {
+                return EXIT_ERROR;
+            }
+        }
+    }
+    if found { EXIT_DENIED } else { EXIT_OK }
 }

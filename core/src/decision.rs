@@ -10,6 +10,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use crate::command::CommandLineView;
+use crate::http::HttpView;
 use crate::sql::SqlView;
 
 /// What the engine decided.
@@ -55,13 +57,15 @@ pub struct Decision {
     /// Version of the policy that decided: a hash of its documents.
     pub policy: String,
     /// The decision for each part of the action, in order: one entry per statement of a SQL
-    /// text. Empty when the request was refused before any rule was looked at.
+    /// text, per command of a command line, one for an HTTP request, and for a tool call one
+    /// for the call followed by those of its routed argument. Empty when the request was
+    /// refused before any rule was looked at.
     pub parts: Vec<PartDecision>,
     /// What the engine saw; `None` when it could not look (an undeclared resource).
     pub view: Option<ActionView>,
 }
 
-/// The decision for one part of an action (a statement of a SQL text).
+/// The decision for one part of an action (a statement of a SQL text, a command of a line).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartDecision {
     /// This part's effect.
@@ -78,6 +82,32 @@ pub struct PartDecision {
 pub enum ActionView {
     /// Classified SQL.
     Sql(SqlView),
+    /// A parsed command line (or argv).
+    Command(CommandLineView),
+    /// A parsed HTTP request.
+    Http(HttpView),
+    /// A tool call, with what its routed argument turned out to be.
+    Tool(ToolView),
+}
+
+/// The engine's view of a tool call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolView {
+    /// The tool's name.
+    pub name: String,
+    /// When the policy routes this tool's argument to another resource: what was checked.
+    pub routed: Option<RoutedView>,
+}
+
+/// A tool argument checked as SQL or a command against another resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutedView {
+    /// The resource the argument was checked against.
+    pub resource: String,
+    /// The JSON pointer of the argument.
+    pub argument: String,
+    /// What the engine saw in it; `None` when the argument was missing or not a string.
+    pub view: Option<Box<ActionView>>,
 }
 
 impl Decision {

@@ -17,12 +17,19 @@
 
 use std::sync::Arc;
 
-use crate::decision::{ActionView, Decision, Effect, PartDecision};
+use crate::decision::{ActionView, Decision, Effect, PartDecision, RoutedView, ToolView};
 use crate::policy::{
-    self, CompiledPolicy, CompiledResource, FallbackEffect, Part, PolicyError, RuleEffect, Source,
+    self, CompiledPolicy, CompiledResource, FallbackEffect, Part, PolicyError, ResourceKind,
+    RouteKind, RuleEffect, Source,
 };
-use crate::request::{Action, Principal, Request};
-use crate::sql;
+use crate::request::{Action, HttpRequest, Principal, Request, ToolCall};
+use crate::{command, http, sql};
+
+/// A command action's input.
+enum CommandInput<'a> {
+    Line(&'a str),
+    Argv(&'a [String]),
+}
 
 /// A compiled policy, ready to check requests.
 ///
@@ -129,6 +136,14 @@ impl Engine {
         };
         match &request.action {
             Action::Sql(text) => self.check_sql(&request.principal, resource, text, digest),
+            Action::Command(line) => {
+                self.check_command(&request.principal, resource, CommandInput::Line(line), digest)
+            }
+            Action::Argv(argv) => {
+                self.check_command(&request.principal, resource, CommandInput::Argv(argv), digest)
+            }
+            Action::Http(h) => self.check_http(&request.principal, resource, h, digest),
+            Action::Tool(call) => self.check_tool(&request.principal, resource, call, digest),
         }
     }
 
@@ -166,6 +181,147 @@ impl Engine {
             })
             .collect();
         self.combine(parts, digest, ActionView::Sql(view))
+    }
+
+    fn check_command(
+        &self,
+        principal: &Principal,
+        resource: &CompiledResource,
+        input: CommandInput<'_>,
+        digest: String,
+    ) -> Decision {
+        if !resource.kind.runs_commands() {
+            let reason = format!(
+                "resource `{}` is a {} resource, not a shell",
+                resource.name,
+                resource.kind.as_str()
+            );
+            return self.refuse(digest, reason, None);
+        }
+        let limits = command::Limits::default();
+        let view = match input {
+            CommandInput::Line(line) => command::parse_line(line, &limits),
+            CommandInput::Argv(argv) => command::parse_argv(argv, &limits),
+        };
+        let line_understood = !view.dynamic && view.error.is_none();
+        if view.commands.is_empty() && line_understood {
+            return self.refuse(
+                digest,
+                "the request holds no command".to_owned(),
+                Some(ActionView::Command(view)),
+            );
+        }
+        let why = view.error.as_deref();
+        let parts: Vec<PartDecision> = if view.commands.is_empty() {
+            // Nothing could be resolved: one unknown part, so rules that need no command
+            // conditions (a principal-wide deny) still apply and the unknown default decides
+            // the rest.
+            let unknown = command::CommandView { dynamic: true, ..command::CommandView::default() };
+            let part = Part::Command { command: &unknown, line_understood: false };
+            vec![self.decide_part(principal, resource, &part, 0, why)]
+        } else {
+            view.commands
+                .iter()
+                .enumerate()
+                .map(|(n, c)| {
+                    let part = Part::Command { command: c, line_understood };
+                    self.decide_part(principal, resource, &part, n, why)
+                })
+                .collect()
+        };
+        self.combine(parts, digest, ActionView::Command(view))
+    }
+
+    fn check_http(
+        &self,
+        principal: &Principal,
+        resource: &CompiledResource,
+        h: &HttpRequest,
+        digest: String,
+    ) -> Decision {
+        if resource.kind != ResourceKind::Http {
+            let reason = format!(
+                "resource `{}` is a {} resource, not an HTTP API",
+                resource.name,
+                resource.kind.as_str()
+            );
+            return self.refuse(digest, reason, None);
+        }
+        let view = http::parse(&h.method, &h.url);
+        let part =
+            self.decide_part(principal, resource, &Part::Http(&view), 0, view.error.as_deref());
+        self.combine(vec![part], digest, ActionView::Http(view))
+    }
+
+    /// A tool call is one part; when the policy routes the tool's argument to another
+    /// resource, that argument is checked there as a request of its own by the same principal,
+    /// and its parts follow. The most restrictive part decides.
+    fn check_tool(
+        &self,
+        principal: &Principal,
+        resource: &CompiledResource,
+        call: &ToolCall,
+        digest: String,
+    ) -> Decision {
+        if resource.kind != ResourceKind::Tool {
+            let reason = format!(
+                "resource `{}` is a {} resource, not a tool",
+                resource.name,
+                resource.kind.as_str()
+            );
+            return self.refuse(digest, reason, None);
+        }
+        let mut parts = vec![self.decide_part(principal, resource, &Part::Tool(call), 0, None)];
+        let Some(route) = resource.routes.iter().find(|r| r.tool == call.name) else {
+            let view = ToolView { name: call.name.clone(), routed: None };
+            return self.combine(parts, digest, ActionView::Tool(view));
+        };
+        let argument = call.arguments.pointer(&route.pointer).and_then(serde_json::Value::as_str);
+        let routed_view = match argument {
+            None => {
+                parts.push(PartDecision {
+                    effect: fallback(self.policy.unknown_effect),
+                    rules: Vec::new(),
+                    reason: format!(
+                        "tool `{}` carries its {} in the string argument `{}`, which is missing",
+                        call.name,
+                        route.kind.noun(),
+                        route.pointer
+                    ),
+                });
+                None
+            }
+            Some(text) => {
+                let action = match route.kind {
+                    RouteKind::Sql => Action::Sql(text.to_owned()),
+                    RouteKind::Command => Action::Command(text.to_owned()),
+                };
+                let inner = Request {
+                    principal: principal.clone(),
+                    resource: route.resource.clone(),
+                    action,
+                };
+                let decision = self.check(&inner);
+                if decision.parts.is_empty() {
+                    // Refused before any rule: keep the refusal as a part.
+                    parts.push(PartDecision {
+                        effect: decision.effect,
+                        rules: decision.rules,
+                        reason: decision.reason,
+                    });
+                } else {
+                    parts.extend(decision.parts);
+                }
+                decision.view.map(Box::new)
+            }
+        };
+        let routed = RoutedView {
+            resource: route.resource.clone(),
+            argument: route.pointer.clone(),
+            view: routed_view,
+        };
+        let view = ToolView { name: call.name.clone(), routed: Some(routed) };
+        self.combine(parts, digest, ActionView::Tool(view))
     }
 
     /// The text or line takes the most restrictive part effect; its rules are those of the

@@ -1,11 +1,15 @@
 //! writ: policy enforcement for AI agents, automation and the helpers they spawn.
 //!
-//! writ sits in the data path. For every request it parses what will really run (today: SQL),
+//! writ sits in the data path. For every request it parses what will really run,
 //! decides **allow**, **deny** or **approval required** from a declarative policy, and fails
-//! closed on anything it cannot understand.
+//! closed on anything it cannot understand. It sees SQL statements, shell commands, HTTP
+//! requests and tool calls (whose SQL or command arguments it checks as such).
 //!
 //! - [`policy`]: documents, loading and validation with located errors.
 //! - [`sql`]: statement classification.
+//! - [`command`]: shell command parsing and normalization.
+//! - [`http`]: HTTP request normalization.
+//! - [`mask`]: content detectors and masking methods for what comes back.
 //! - [`Engine`]: a compiled policy; [`Engine::check`] turns a [`Request`] into a [`Decision`].
 //! - [`cases`]: the policy test-file format shared by the CLI and every binding's tests.
 //!
@@ -15,16 +19,19 @@
 #![deny(missing_docs)]
 
 pub mod cases;
+pub mod command;
 mod decision;
 mod engine;
+pub mod http;
+pub mod mask;
 pub mod policy;
 mod request;
 pub mod sql;
 
-pub use decision::{ActionView, Decision, Effect, PartDecision};
+pub use decision::{ActionView, Decision, Effect, PartDecision, RoutedView, ToolView};
 pub use engine::Engine;
 pub use policy::{Diagnostic, PolicyError};
-pub use request::{Action, Principal, Request};
+pub use request::{Action, HttpRequest, Principal, Request, ToolCall};
 
 /// Lowercase hexadecimal of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {

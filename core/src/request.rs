@@ -45,9 +45,47 @@ pub struct Principal {
 pub enum Action {
     /// SQL text: one or more statements, run on a SQL resource.
     Sql(String),
+    /// A shell command line, as it would be given to `bash -c`, run on a shell resource.
+    Command(String),
+    /// An argument vector executed without a shell (`execve`), run on a shell resource.
+    Argv(Vec<String>),
+    /// An HTTP request, on an `http` resource.
+    Http(HttpRequest),
+    /// A tool call (an MCP `tools/call`, an agent framework's tool), on a `tool` resource.
+    Tool(ToolCall),
+}
+
+/// An HTTP request an agent wants to make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpRequest {
+    /// The method (`GET`, `POST`, ...); case does not matter.
+    pub method: String,
+    /// The absolute URL.
+    pub url: String,
+}
+
+/// A tool call an agent wants to make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolCall {
+    /// The tool's name.
+    pub name: String,
+    /// The call's arguments (a JSON object, usually).
+    #[serde(default)]
+    pub arguments: serde_json::Value,
 }
 
 impl Request {
+    /// A shell command-line request.
+    pub fn command(
+        principal: Principal,
+        resource: impl Into<String>,
+        line: impl Into<String>,
+    ) -> Request {
+        Request { principal, resource: resource.into(), action: Action::Command(line.into()) }
+    }
+
     /// A SQL request.
     pub fn sql(
         principal: Principal,
@@ -61,7 +99,10 @@ impl Request {
     ///
     /// It covers the principal id, the resource and the action. SQL text is taken as received
     /// except for surrounding white space and trailing semicolons, so `SELECT 1` and
-    /// `SELECT 1;` bind alike while any other difference gives another digest. Groups are not
+    /// `SELECT 1;` bind alike while any other difference gives another digest; a command line
+    /// is trimmed of surrounding white space; an argv is taken as it is; an HTTP method is
+    /// upper-cased and its URL trimmed; tool arguments are compared as JSON values (key order
+    /// does not matter, every other difference does). Groups are not
     /// part of it: they describe the principal, not the request.
     pub fn digest(&self) -> String {
         #[derive(Serialize)]
@@ -75,9 +116,21 @@ impl Request {
         #[serde(rename_all = "lowercase")]
         enum CanonicalAction<'a> {
             Sql(&'a str),
+            Command(&'a str),
+            Argv(&'a [String]),
+            Http { method: String, url: &'a str },
+            Tool { name: &'a str, arguments: &'a serde_json::Value },
         }
         let action = match &self.action {
             Action::Sql(text) => CanonicalAction::Sql(normalize_sql_for_digest(text)),
+            Action::Command(line) => CanonicalAction::Command(line.trim()),
+            Action::Argv(argv) => CanonicalAction::Argv(argv),
+            Action::Http(h) => CanonicalAction::Http {
+                method: h.method.trim().to_ascii_uppercase(),
+                url: h.url.trim(),
+            },
+            // serde_json keeps object keys sorted, so equal arguments serialize equally.
+            Action::Tool(t) => CanonicalAction::Tool { name: &t.name, arguments: &t.arguments },
         };
         let canonical =
             Canonical { v: 1, principal: &self.principal.id, resource: &self.resource, action };

@@ -15,12 +15,15 @@ use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use sha2::{Digest as _, Sha256};
 
 use super::document::{
-    Conditions, DOCUMENT_VERSION, FallbackEffect, PolicyDocument, ResourceKind, RuleEffect,
-    SqlConditions,
+    ArgumentCondition, CommandConditions, Conditions, DOCUMENT_VERSION, FallbackEffect,
+    HttpConditions, PolicyDocument, ResourceKind, RuleEffect, SqlConditions, ToolConditions,
 };
 use super::error::{Diagnostic, PolicyError};
 use super::source::{Seg, SourceMap, at_path};
 use super::{Source, parse_document};
+use crate::command::CommandView;
+use crate::http::HttpView;
+use crate::request::ToolCall;
 use crate::sql::{Dialect, Flag, StatementKind, StatementView};
 
 /// A compiled policy: what an engine holds.
@@ -43,6 +46,34 @@ pub(crate) struct CompiledResource {
     pub(crate) dialect: Option<Dialect>,
     pub(crate) default_schema: Option<String>,
     pub(crate) rules: Vec<usize>,
+    /// For tool resources: tools whose argument is checked against another resource.
+    pub(crate) routes: Vec<CompiledRoute>,
+}
+
+/// A tool whose argument is SQL or a command for another resource.
+#[derive(Debug)]
+pub(crate) struct CompiledRoute {
+    pub(crate) tool: String,
+    pub(crate) kind: RouteKind,
+    pub(crate) pointer: String,
+    pub(crate) resource: String,
+}
+
+/// What a routed argument holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RouteKind {
+    Sql,
+    Command,
+}
+
+impl RouteKind {
+    /// `SQL` or `command`, for reasons.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            RouteKind::Sql => "SQL",
+            RouteKind::Command => "command",
+        }
+    }
 }
 
 /// A rule ready to match.
@@ -53,7 +84,17 @@ pub(crate) struct CompiledRule {
     pub(crate) reason: Option<String>,
     principals: Option<GlobSet>,
     groups: Option<Vec<String>>,
-    sql: Option<SqlMatcher>,
+    action: ActionMatcher,
+}
+
+/// The action conditions of a rule: at most one kind.
+#[derive(Debug)]
+enum ActionMatcher {
+    Any,
+    Sql(SqlMatcher),
+    Command(CommandMatcher),
+    Http(HttpMatcher),
+    Tool(ToolMatcher),
 }
 
 /// One part of an action that rules decide on its own.
@@ -61,6 +102,13 @@ pub(crate) struct CompiledRule {
 pub(crate) enum Part<'a> {
     /// A SQL statement.
     Statement(&'a StatementView),
+    /// A command of a command line; `line_understood` is false when the line as a whole
+    /// could not be resolved (a parse error, a dynamic construct).
+    Command { command: &'a CommandView, line_understood: bool },
+    /// An HTTP request.
+    Http(&'a HttpView),
+    /// A tool call.
+    Tool(&'a ToolCall),
 }
 
 impl Part<'_> {
@@ -68,6 +116,9 @@ impl Part<'_> {
     pub(crate) fn understood(&self) -> bool {
         match self {
             Part::Statement(s) => s.understood(),
+            Part::Command { command, line_understood } => *line_understood && !command.dynamic,
+            Part::Http(view) => view.understood(),
+            Part::Tool(_) => true,
         }
     }
 
@@ -75,25 +126,46 @@ impl Part<'_> {
     pub(crate) fn noun(&self) -> &'static str {
         match self {
             Part::Statement(_) => "statement",
+            Part::Command { .. } => "command",
+            Part::Http(_) => "request",
+            Part::Tool(_) => "tool call",
         }
     }
 
-    /// A short label in reasons: the statement kind.
+    /// A short label in reasons: the statement kind, or the command's program.
     pub(crate) fn label(&self) -> String {
         match self {
             Part::Statement(s) => s.kind.to_string(),
+            Part::Command { command, .. } => command.program.clone(),
+            Part::Http(view) => format!("{} {}", view.method, view.host),
+            Part::Tool(call) => call.name.clone(),
         }
     }
 }
 
 impl CompiledRule {
-    /// Whether the rule's action conditions hold for `part`. A rule with a `sql` block applies
-    /// only to statements.
+    /// Whether the rule's action conditions hold for `part`. A rule with an action block
+    /// (`sql`, `command`, `http`, `tool`; at most one) applies only to that kind of part; a
+    /// rule without one applies to every part.
     pub(crate) fn matches_part(&self, part: &Part<'_>, schema: Option<&str>) -> bool {
-        match part {
-            Part::Statement(s) => {
-                self.sql.as_ref().is_none_or(|m| m.matches(s, self.effect, schema))
-            }
+        match &self.action {
+            ActionMatcher::Any => true,
+            ActionMatcher::Sql(m) => match part {
+                Part::Statement(s) => m.matches(s, self.effect, schema),
+                _ => false,
+            },
+            ActionMatcher::Command(m) => match part {
+                Part::Command { command, .. } => m.matches(command, self.effect),
+                _ => false,
+            },
+            ActionMatcher::Http(m) => match part {
+                Part::Http(view) => m.matches(view, self.effect),
+                _ => false,
+            },
+            ActionMatcher::Tool(m) => match part {
+                Part::Tool(call) => m.matches(call),
+                _ => false,
+            },
         }
     }
 
@@ -149,6 +221,98 @@ impl SqlMatcher {
                 .as_ref()
                 .is_none_or(|set| holds(every, statement.functions.iter().map(|f| set.is_match(f))))
     }
+}
+
+/// Compiled command conditions.
+#[derive(Debug)]
+pub(crate) struct CommandMatcher {
+    programs: Option<GlobSet>,
+    argv_prefixes: Option<Vec<Vec<String>>>,
+    flags: Option<Vec<String>>,
+    without_flags: Option<Vec<String>>,
+    operands: Option<GlobSet>,
+    inline_code: Option<Vec<String>>,
+    via: Option<GlobSet>,
+}
+
+impl CommandMatcher {
+    /// Whether every present condition holds for `command`, read in the direction of `effect`.
+    pub(crate) fn matches(&self, command: &CommandView, effect: RuleEffect) -> bool {
+        let every = effect == RuleEffect::Allow;
+        let has_flag = |f: &String| command.flags.contains(f);
+        self.programs.as_ref().is_none_or(|set| set.is_match(&command.program))
+            && self
+                .argv_prefixes
+                .as_ref()
+                .is_none_or(|prefixes| prefixes.iter().any(|p| starts_with_program(command, p)))
+            && self
+                .flags
+                .as_ref()
+                .is_none_or(|flags| holds(every, command.flags.iter().map(|f| flags.contains(f))))
+            && self.without_flags.as_ref().is_none_or(|flags| !flags.iter().any(has_flag))
+            && self.operands.as_ref().is_none_or(|set| {
+                // An argument whose value is unknown could be anything: it satisfies a deny
+                // and never an allow.
+                if command.dynamic_args {
+                    return !every;
+                }
+                holds(every, command.operands.iter().map(|o| set.is_match(o)))
+            })
+            && self.inline_code.as_ref().is_none_or(|languages| {
+                holds(every, command.inline_code.iter().map(|c| languages.contains(&c.language)))
+            })
+            && self
+                .via
+                .as_ref()
+                .is_none_or(|set| holds(every, command.via.iter().map(|v| set.is_match(v))))
+    }
+}
+
+/// Compiled HTTP conditions.
+#[derive(Debug)]
+pub(crate) struct HttpMatcher {
+    methods: Option<Vec<String>>,
+    hosts: Option<GlobSet>,
+    paths: Option<GlobSet>,
+}
+
+impl HttpMatcher {
+    fn matches(&self, view: &HttpView, effect: RuleEffect) -> bool {
+        self.methods.as_ref().is_none_or(|m| m.contains(&view.method))
+            && self.hosts.as_ref().is_none_or(|set| set.is_match(&view.host))
+            && self.paths.as_ref().is_none_or(|set| {
+                let (raw, decoded) = (set.is_match(&view.path), set.is_match(&view.decoded_path));
+                if effect == RuleEffect::Allow { raw && decoded } else { raw || decoded }
+            })
+    }
+}
+
+/// Compiled tool-call conditions.
+#[derive(Debug)]
+pub(crate) struct ToolMatcher {
+    names: Option<GlobSet>,
+    arguments: Vec<(String, Option<Vec<serde_json::Value>>, Option<GlobSet>)>,
+}
+
+impl ToolMatcher {
+    fn matches(&self, call: &ToolCall) -> bool {
+        self.names.as_ref().is_none_or(|set| set.is_match(&call.name))
+            && self.arguments.iter().all(|(pointer, one_of, globs)| {
+                let Some(value) = call.arguments.pointer(pointer) else { return false };
+                one_of.as_ref().is_none_or(|values| values.contains(value))
+                    && globs
+                        .as_ref()
+                        .is_none_or(|set| value.as_str().is_some_and(|s| set.is_match(s)))
+            })
+    }
+}
+
+/// `argv` starts with `prefix`, the program's basename standing for its first word.
+fn starts_with_program(command: &CommandView, prefix: &[String]) -> bool {
+    let Some((first, rest)) = prefix.split_first() else { return false };
+    *first == command.program
+        && command.argv.len() > rest.len()
+        && command.argv.iter().skip(1).zip(rest).all(|(a, p)| a == p)
 }
 
 /// A set condition: in the allow direction (`every`) each item must be covered, and an empty
@@ -317,7 +481,21 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
                 dialect: r.dialect.or(sql_dialect),
                 default_schema: r.default_schema.clone(),
                 rules: Vec::new(),
+                routes: Vec::new(),
             });
+        }
+    }
+
+    // Tool routes, once every resource is known.
+    for ((_, doc), ck) in documents.iter().zip(checkers.iter_mut()) {
+        for (i, r) in doc.resources.iter().enumerate() {
+            let routes = compile_routes(ck, i, r, &resource_index, &resources);
+            // A duplicate resource name was reported above; the first declaration keeps its routes.
+            if let Some(res) = resource_index.get(&r.name).and_then(|&k| resources.get_mut(k))
+                && res.routes.is_empty()
+            {
+                res.routes = routes;
+            }
         }
     }
 
@@ -425,7 +603,29 @@ fn compile_rule(
             *flag = set.is_match(&r.name);
         }
     }
-    let sql = when.sql.as_ref().map(|s| compile_sql(ck, i, s));
+    let blocks: Vec<&str> = [
+        when.sql.as_ref().map(|_| "sql"),
+        when.command.as_ref().map(|_| "command"),
+        when.http.as_ref().map(|_| "http"),
+        when.tool.as_ref().map(|_| "tool"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if let [_, second, ..] = blocks.as_slice() {
+        ck.error(&at(second), format!("rule `{id}` has both `{}` and `{second}` conditions; a rule applies to one kind of action, so split it in two", blocks.first().copied().unwrap_or_default()));
+    }
+    let action = if let Some(s) = &when.sql {
+        ActionMatcher::Sql(compile_sql(ck, i, s))
+    } else if let Some(c) = &when.command {
+        ActionMatcher::Command(compile_command(ck, i, c))
+    } else if let Some(h) = &when.http {
+        ActionMatcher::Http(compile_http(ck, i, h))
+    } else if let Some(t) = &when.tool {
+        ActionMatcher::Tool(compile_tool(ck, i, t))
+    } else {
+        ActionMatcher::Any
+    };
     if ck.out.len() > before {
         return None;
     }
@@ -435,7 +635,7 @@ fn compile_rule(
         reason,
         principals,
         groups: when.groups.clone(),
-        sql,
+        action,
     };
     Some((rule, applies_to))
 }
@@ -453,4 +653,174 @@ fn compile_sql(ck: &mut Checker<'_>, i: usize, s: &SqlConditions) -> SqlMatcher 
         functions: ck.globs(&at("functions"), &s.functions, "functions"),
         flags: s.flags.clone(),
     }
+}
+
+fn compile_command(ck: &mut Checker<'_>, i: usize, c: &CommandConditions) -> CommandMatcher {
+    let at = |field: &str| at_path!["rules", i, "when", "command", field].to_vec();
+    ck.nonempty(&at("argv_prefix"), &c.argv_prefix, "argv_prefix");
+    ck.nonempty(&at("flags"), &c.flags, "flags");
+    ck.nonempty(&at("without_flags"), &c.without_flags, "without_flags");
+    ck.nonempty(&at("inline_code"), &c.inline_code, "inline_code");
+    let argv_prefixes = c.argv_prefix.as_ref().map(|list| {
+        list.iter()
+            .map(|p| p.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    });
+    for (j, p) in argv_prefixes.iter().flatten().enumerate() {
+        if p.is_empty() {
+            let mut item = at("argv_prefix");
+            item.push(Seg::Index(j));
+            ck.error(&item, "empty argv prefix matches nothing");
+        }
+    }
+    for (field, list) in [("flags", &c.flags), ("without_flags", &c.without_flags)] {
+        for (j, flag) in list.iter().flatten().enumerate() {
+            if flag.is_empty() || flag.starts_with('-') {
+                let mut item = at(field);
+                item.push(Seg::Index(j));
+                ck.error(&item, format!("flag `{flag}` must be written without dashes (`r` for `-r`, `force` for `--force`)"));
+            }
+        }
+    }
+    CommandMatcher {
+        programs: ck.globs(&at("programs"), &c.programs, "programs"),
+        argv_prefixes,
+        flags: c.flags.clone(),
+        without_flags: c.without_flags.clone(),
+        operands: ck.globs(&at("operands"), &c.operands, "operands"),
+        inline_code: c.inline_code.clone(),
+        via: ck.globs(&at("via"), &c.via, "via"),
+    }
+}
+
+fn compile_http(ck: &mut Checker<'_>, i: usize, h: &HttpConditions) -> HttpMatcher {
+    let at = |field: &str| at_path!["rules", i, "when", "http", field].to_vec();
+    ck.nonempty(&at("methods"), &h.methods, "methods");
+    for (j, method) in h.methods.iter().flatten().enumerate() {
+        if method.is_empty() || method.chars().any(|c| !c.is_ascii_uppercase()) {
+            let mut item = at("methods");
+            item.push(Seg::Index(j));
+            ck.error(&item, format!("method `{method}` must be written in upper case (`GET`)"));
+        }
+    }
+    HttpMatcher {
+        methods: h.methods.clone(),
+        hosts: ck.globs(&at("hosts"), &h.hosts, "hosts"),
+        paths: ck.globs(&at("paths"), &h.paths, "paths"),
+    }
+}
+
+fn compile_tool(ck: &mut Checker<'_>, i: usize, t: &ToolConditions) -> ToolMatcher {
+    let at = |field: &str| at_path!["rules", i, "when", "tool", field].to_vec();
+    ck.nonempty(&at("arguments"), &t.arguments, "arguments");
+    let mut arguments = Vec::new();
+    for (j, ArgumentCondition { pointer, one_of, matches }) in
+        t.arguments.iter().flatten().enumerate()
+    {
+        let item = |field: &str| {
+            let mut p = at("arguments");
+            p.extend([Seg::Index(j), Seg::Key(field.to_owned())]);
+            p
+        };
+        if !is_json_pointer(pointer) {
+            ck.error(
+                &item("pointer"),
+                format!("`{pointer}` is not a JSON pointer (it starts with `/`, like `/path`)"),
+            );
+        }
+        if one_of.is_none() && matches.is_none() {
+            ck.error(&item("pointer"), "an argument condition needs `one_of` or `matches`");
+        }
+        ck.nonempty(&item("one_of"), one_of, "one_of");
+        let globs = ck.globs(&item("matches"), matches, "matches");
+        arguments.push((pointer.clone(), one_of.clone(), globs));
+    }
+    ToolMatcher { names: ck.globs(&at("names"), &t.names, "names"), arguments }
+}
+
+/// RFC 6901: empty, or `/` followed by reference tokens where `~` is `~0` or `~1`.
+pub(crate) fn is_json_pointer(pointer: &str) -> bool {
+    if pointer.is_empty() {
+        return true;
+    }
+    pointer.starts_with('/')
+        && pointer.split('~').skip(1).all(|rest| rest.starts_with('0') || rest.starts_with('1'))
+}
+
+/// Validate and compile a tool resource's routes.
+fn compile_routes(
+    ck: &mut Checker<'_>,
+    i: usize,
+    resource: &super::document::ResourceDoc,
+    index: &HashMap<String, usize>,
+    resources: &[CompiledResource],
+) -> Vec<CompiledRoute> {
+    let Some(tools) = &resource.tools else { return Vec::new() };
+    if resource.kind != ResourceKind::Tool {
+        ck.error(
+            &at_path!["resources", i, "tools"],
+            format!("`tools` applies to tool resources, not to `{}`", resource.kind.as_str()),
+        );
+        return Vec::new();
+    }
+    let mut routes: Vec<CompiledRoute> = Vec::new();
+    for (j, tool) in tools.iter().enumerate() {
+        let at = |field: &str| at_path!["resources", i, "tools", j, field].to_vec();
+        if routes.iter().any(|r| r.tool == tool.name) {
+            ck.error(&at("name"), format!("tool `{}` is routed twice", tool.name));
+        }
+        let route = match (&tool.sql, &tool.command) {
+            (Some(r), None) => Some((RouteKind::Sql, r, "sql")),
+            (None, Some(r)) => Some((RouteKind::Command, r, "command")),
+            _ => {
+                ck.error(
+                    &at("name"),
+                    format!("tool `{}` needs exactly one of `sql` or `command`", tool.name),
+                );
+                None
+            }
+        };
+        let Some((kind, r, field)) = route else { continue };
+        let mut pointer_at = at(field);
+        pointer_at.push(Seg::Key("argument".to_owned()));
+        if !is_json_pointer(&r.argument) || r.argument.is_empty() {
+            ck.error(
+                &pointer_at,
+                format!("`{}` is not a JSON pointer to an argument (like `/query`)", r.argument),
+            );
+        }
+        let mut resource_at = at(field);
+        resource_at.push(Seg::Key("resource".to_owned()));
+        match index.get(&r.resource).and_then(|&k| resources.get(k)) {
+            None => ck.error(
+                &resource_at,
+                format!(
+                    "tool `{}` routes to resource `{}`, which no document declares",
+                    tool.name, r.resource
+                ),
+            ),
+            Some(target) if kind == RouteKind::Sql && target.dialect.is_none() => ck.error(
+                &resource_at,
+                format!(
+                    "tool `{}` routes SQL to `{}`, which is not a SQL database",
+                    tool.name, r.resource
+                ),
+            ),
+            Some(target) if kind == RouteKind::Command && !target.kind.runs_commands() => ck.error(
+                &resource_at,
+                format!(
+                    "tool `{}` routes a command to `{}`, which is not a shell",
+                    tool.name, r.resource
+                ),
+            ),
+            Some(_) => {}
+        }
+        routes.push(CompiledRoute {
+            tool: tool.name.clone(),
+            kind,
+            pointer: r.argument.clone(),
+            resource: r.resource.clone(),
+        });
+    }
+    routes
 }

@@ -46,6 +46,34 @@ pub struct ResourceDoc {
     /// Free text for people.
     #[serde(default)]
     pub description: Option<String>,
+    /// For `tool` resources: tools whose argument holds SQL or a command, to be checked as
+    /// such against another resource (an MCP database or shell tool).
+    #[serde(default)]
+    pub tools: Option<Vec<ToolRoute>>,
+}
+
+/// A tool whose argument is SQL or a command, checked against another resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolRoute {
+    /// The tool's name, exactly.
+    pub name: String,
+    /// The argument holds SQL for this database resource.
+    #[serde(default)]
+    pub sql: Option<ArgumentRoute>,
+    /// The argument holds a command line for this shell resource.
+    #[serde(default)]
+    pub command: Option<ArgumentRoute>,
+}
+
+/// Where a routed argument is and which resource checks it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgumentRoute {
+    /// A JSON pointer into the arguments (`/query`, `/params/sql`).
+    pub argument: String,
+    /// The resource the argument's SQL or command is checked against.
+    pub resource: String,
 }
 
 /// The kind of a resource.
@@ -96,6 +124,11 @@ impl ResourceKind {
             | ResourceKind::Http
             | ResourceKind::Tool => None,
         }
+    }
+
+    /// Whether commands (a shell line or an argv) run on a resource of this kind.
+    pub fn runs_commands(self) -> bool {
+        matches!(self, ResourceKind::Shell | ResourceKind::Kubernetes | ResourceKind::Aws)
     }
 
     /// The lowercase name used in documents.
@@ -212,6 +245,93 @@ pub struct Conditions {
     /// Conditions on SQL statements. A rule with a `sql` block applies only to SQL actions.
     #[serde(default)]
     pub sql: Option<SqlConditions>,
+    /// Conditions on commands. A rule with a `command` block applies only to command actions
+    /// (a shell line or an argv).
+    #[serde(default)]
+    pub command: Option<CommandConditions>,
+    /// Conditions on HTTP requests. A rule with an `http` block applies only to HTTP actions.
+    #[serde(default)]
+    pub http: Option<HttpConditions>,
+    /// Conditions on tool calls. A rule with a `tool` block applies only to tool calls.
+    #[serde(default)]
+    pub tool: Option<ToolConditions>,
+}
+
+/// Conditions on one HTTP request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConditions {
+    /// Methods (upper-case).
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+    /// Globs on the host (`*.example.com`).
+    #[serde(default)]
+    pub hosts: Option<Vec<String>>,
+    /// Globs on the normalized path (`/v1/users/*`). A `deny` or `approval` rule matches when
+    /// the path or its percent-decoded form matches; an `allow` rule needs both to.
+    #[serde(default)]
+    pub paths: Option<Vec<String>>,
+}
+
+/// Conditions on one tool call.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolConditions {
+    /// Globs on the tool's name.
+    #[serde(default)]
+    pub names: Option<Vec<String>>,
+    /// Conditions on arguments; all must hold.
+    #[serde(default)]
+    pub arguments: Option<Vec<ArgumentCondition>>,
+}
+
+/// A condition on one argument of a tool call, found by JSON pointer. It holds only when the
+/// argument is present and satisfies every test given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgumentCondition {
+    /// A JSON pointer into the arguments (`/path`, `/options/recursive`).
+    pub pointer: String,
+    /// The argument equals one of these JSON values.
+    #[serde(default)]
+    pub one_of: Option<Vec<serde_json::Value>>,
+    /// The argument is a string matching one of these globs.
+    #[serde(default)]
+    pub matches: Option<Vec<String>>,
+}
+
+/// Conditions on one command of a command line, after wrappers (`sudo`, `env`, `timeout`,
+/// ...) and inline shells (`bash -c`) are unwrapped: every command that would run is checked
+/// on its own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandConditions {
+    /// Globs on the program's basename (`rm`, `mkfs.*`).
+    #[serde(default)]
+    pub programs: Option<Vec<String>>,
+    /// Argument prefixes, each one string split on white space (`git push`,
+    /// `kubectl delete`); the program's basename stands for the first word. Any one suffices.
+    #[serde(default)]
+    pub argv_prefix: Option<Vec<String>>,
+    /// Flags as normalized by the parser: a short flag is one character (`r` for `-r`, and
+    /// for each letter of `-rf`), a long flag has no dashes and no `=value` (`force`).
+    #[serde(default)]
+    pub flags: Option<Vec<String>>,
+    /// Flags none of which may be present (in any rule).
+    #[serde(default)]
+    pub without_flags: Option<Vec<String>>,
+    /// Globs on operands (the arguments that are not flags). When some argument's value cannot
+    /// be known (`rm -rf "$dir"`), a `deny` or `approval` rule's operand condition holds and an
+    /// `allow` rule's does not.
+    #[serde(default)]
+    pub operands: Option<Vec<String>>,
+    /// Languages of inline code given to an interpreter (`python`, `node`, `perl`, `ruby`,
+    /// `php`, `powershell`, ...).
+    #[serde(default)]
+    pub inline_code: Option<Vec<String>>,
+    /// Globs on the wrappers and shells the command was reached through (`sudo`, `bash -c`).
+    #[serde(default)]
+    pub via: Option<Vec<String>>,
 }
 
 /// Conditions on one SQL statement.
