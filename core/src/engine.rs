@@ -58,7 +58,7 @@ enum CommandInput<'a> {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Engine {
-    policy: Arc<CompiledPolicy>,
+    pub(crate) policy: Arc<CompiledPolicy>,
 }
 
 impl Engine {
@@ -124,8 +124,15 @@ impl Engine {
     }
 
     /// Decide a request. Never fails: whatever cannot be understood is denied (or sent to
-    /// approval where the policy says so).
+    /// approval where the policy says so). A request with a token, a grant or an approval is
+    /// checked as [`Engine::check_with`] does with an empty [`Context`](crate::identity::Context)
+    /// (the system clock, no host keys).
     pub fn check(&self, request: &Request) -> Decision {
+        self.check_with(request, &crate::identity::Context::default()).decision
+    }
+
+    /// Decide a plain request for `request.principal` (token, grant and approval ignored).
+    pub(crate) fn decide(&self, request: &Request) -> Decision {
         let digest = request.digest();
         let policy = &*self.policy;
         let resource =
@@ -296,12 +303,8 @@ impl Engine {
                     RouteKind::Sql => Action::Sql(text.to_owned()),
                     RouteKind::Command => Action::Command(text.to_owned()),
                 };
-                let inner = Request {
-                    principal: principal.clone(),
-                    resource: route.resource.clone(),
-                    action,
-                };
-                let decision = self.check(&inner);
+                let inner = Request::new(principal.clone(), route.resource.clone(), action);
+                let decision = self.decide(&inner);
                 if decision.parts.is_empty() {
                     // Refused before any rule: keep the refusal as a part.
                     parts.push(PartDecision {

@@ -10,6 +10,10 @@
 //! - [`command`]: shell command parsing and normalization.
 //! - [`http`]: HTTP request normalization.
 //! - [`mask`]: content detectors and masking methods for what comes back.
+//! - [`identity`]: JWT verification, host keys ([`identity::Trust`]) and
+//!   [`Engine::check_with`] for requests that carry a token, a grant or an approval.
+//! - [`grant`]: signed, narrowing grants for nested agents.
+//! - [`approval`]: signed approvals bound to one request digest.
 //! - [`Engine`]: a compiled policy; [`Engine::check`] turns a [`Request`] into a [`Decision`].
 //! - [`cases`]: the policy test-file format shared by the CLI and every binding's tests.
 //!
@@ -18,11 +22,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod approval;
 pub mod cases;
 pub mod command;
 mod decision;
 mod engine;
+pub mod grant;
 pub mod http;
+pub mod identity;
 pub mod mask;
 pub mod policy;
 mod request;

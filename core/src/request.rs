@@ -18,6 +18,8 @@ use sha2::{Digest as _, Sha256};
 #[serde(deny_unknown_fields)]
 pub struct Request {
     /// Who is asking. The host is responsible for having authenticated this principal.
+    /// Absent (an empty id) when the request carries a `token` instead, or only a `grant`.
+    #[serde(default, skip_serializing_if = "Principal::is_absent")]
     pub principal: Principal,
     /// The name of a resource declared in the policy.
     pub resource: String,
@@ -26,10 +28,20 @@ pub struct Request {
     /// otherwise expect a `!sql` tag).
     #[serde(with = "serde_norway::with::singleton_map")]
     pub action: Action,
+    /// A JWT to verify against the policy's issuers, instead of a `principal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// A grant chain (`writg1.…`): the request acts for the chain's root principal, within
+    /// every scope of the chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<String>,
+    /// An approval token (`writa1.…`) for this request's digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<String>,
 }
 
 /// An authenticated identity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Principal {
     /// Stable identifier (`agent:analytics`, `user:alice@example.com`).
@@ -83,7 +95,7 @@ impl Request {
         resource: impl Into<String>,
         line: impl Into<String>,
     ) -> Request {
-        Request { principal, resource: resource.into(), action: Action::Command(line.into()) }
+        Request::new(principal, resource, Action::Command(line.into()))
     }
 
     /// A SQL request.
@@ -92,7 +104,19 @@ impl Request {
         resource: impl Into<String>,
         sql: impl Into<String>,
     ) -> Request {
-        Request { principal, resource: resource.into(), action: Action::Sql(sql.into()) }
+        Request::new(principal, resource, Action::Sql(sql.into()))
+    }
+
+    /// A request with no token, grant or approval.
+    pub fn new(principal: Principal, resource: impl Into<String>, action: Action) -> Request {
+        Request {
+            principal,
+            resource: resource.into(),
+            action,
+            token: None,
+            grant: None,
+            approval: None,
+        }
     }
 
     /// A stable digest of the request: what an approval binds to.
@@ -141,6 +165,12 @@ impl Request {
 }
 
 impl Principal {
+    /// True for the absent principal (an empty id) of a request that carries a token or a
+    /// grant instead.
+    pub fn is_absent(&self) -> bool {
+        self.id.is_empty()
+    }
+
     /// A principal with groups.
     pub fn new<I, S>(id: impl Into<String>, groups: I) -> Principal
     where

@@ -24,11 +24,8 @@ fn line(e: &Engine, command: &str) -> Effect {
 }
 
 fn argv(e: &Engine, argv: &[&str]) -> Effect {
-    let request = Request {
-        principal: Principal::new("agent:coder", ["dev"]),
-        resource: "box".into(),
-        action: Action::Argv(argv.iter().map(|s| s.to_string()).collect()),
-    };
+    let action = Action::Argv(argv.iter().map(|s| s.to_string()).collect());
+    let request = Request::new(Principal::new("agent:coder", ["dev"]), "box", action);
     e.check(&request).effect
 }
 

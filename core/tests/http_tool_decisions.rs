@@ -62,12 +62,12 @@ fn who() -> Principal {
 
 fn http(e: &Engine, method: &str, url: &str) -> Decision {
     let action = Action::Http(HttpRequest { method: method.into(), url: url.into() });
-    e.check(&Request { principal: who(), resource: "api".into(), action })
+    e.check(&Request::new(who(), "api", action))
 }
 
 fn tool(e: &Engine, name: &str, arguments: serde_json::Value) -> Decision {
     let action = Action::Tool(ToolCall { name: name.into(), arguments });
-    e.check(&Request { principal: who(), resource: "mcp".into(), action })
+    e.check(&Request::new(who(), "mcp", action))
 }
 
 #[test]
@@ -179,34 +179,22 @@ fn actions_go_only_to_resources_of_their_kind() {
         method: "GET".into(),
         url: "https://api.example.com/v1/x".into(),
     });
-    let d = e.check(&Request { principal: who(), resource: "db".into(), action });
+    let d = e.check(&Request::new(who(), "db", action));
     assert_eq!(d.effect, Effect::Deny);
     let action =
         Action::Tool(ToolCall { name: "query".into(), arguments: json!({"sql": "SELECT 1"}) });
-    let d = e.check(&Request { principal: who(), resource: "api".into(), action });
+    let d = e.check(&Request::new(who(), "api", action));
     assert_eq!(d.effect, Effect::Deny);
 }
 
 #[test]
 fn tool_argument_digests_ignore_key_order_only() {
-    let a = Request {
-        principal: who(),
-        resource: "mcp".into(),
-        action: Action::Tool(ToolCall { name: "q".into(), arguments: json!({"a": 1, "b": 2}) }),
+    let call = |arguments: serde_json::Value| {
+        Request::new(who(), "mcp", Action::Tool(ToolCall { name: "q".into(), arguments }))
     };
-    let b = Request {
-        principal: who(),
-        resource: "mcp".into(),
-        action: Action::Tool(ToolCall {
-            name: "q".into(),
-            arguments: serde_json::from_str(r#"{"b": 2, "a": 1}"#).unwrap(),
-        }),
-    };
-    let c = Request {
-        principal: who(),
-        resource: "mcp".into(),
-        action: Action::Tool(ToolCall { name: "q".into(), arguments: json!({"a": 1, "b": 3}) }),
-    };
+    let a = call(json!({"a": 1, "b": 2}));
+    let b = call(serde_json::from_str(r#"{"b": 2, "a": 1}"#).unwrap());
+    let c = call(json!({"a": 1, "b": 3}));
     assert_eq!(a.digest(), b.digest());
     assert_ne!(a.digest(), c.digest());
 }

@@ -344,7 +344,9 @@ mod inline_tests {
 
     #[test]
     fn everyday_lines_are_shallow_and_deep_or_long_ones_are_not() {
-        assert!(shallow(&line("cd core && timeout 600 cargo test 2>&1 | tee log | grep -E 'FAIL|panic'")));
+        assert!(shallow(&line(
+            "cd core && timeout 600 cargo test 2>&1 | tee log | grep -E 'FAIL|panic'"
+        )));
         assert!(shallow(&line("bash -c 'rm -rf x'")));
         assert!(!shallow(&line(&format!("{}a{}", "(".repeat(13), ")".repeat(13)))));
         assert!(!shallow(&line(&format!("{}a{}", "if a; then ".repeat(13), "; fi".repeat(13)))));

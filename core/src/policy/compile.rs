@@ -36,6 +36,8 @@ pub(crate) struct CompiledPolicy {
     pub(crate) unknown_effect: FallbackEffect,
     pub(crate) default_reason: Option<String>,
     pub(crate) version: String,
+    /// Trusted token issuers (`issuers:` of every document).
+    pub(crate) issuers: crate::identity::Issuers,
 }
 
 /// A declared resource and the rules that may apply to it.
@@ -84,6 +86,8 @@ pub(crate) struct CompiledRule {
     pub(crate) reason: Option<String>,
     principals: Option<GlobSet>,
     groups: Option<Vec<String>>,
+    /// Approver groups of an `approval` rule (`approvers:`).
+    pub(crate) approvers: Option<Vec<String>>,
     action: ActionMatcher,
 }
 
@@ -331,14 +335,14 @@ fn qualify<'a>(name: &'a str, schema: Option<&str>) -> std::borrow::Cow<'a, str>
 }
 
 /// Collects diagnostics for one document.
-struct Checker<'a> {
-    source: &'a Source,
+pub(crate) struct Checker<'a> {
+    pub(crate) source: &'a Source,
     map: SourceMap,
     out: &'a mut Vec<Diagnostic>,
 }
 
 impl Checker<'_> {
-    fn error(&mut self, at: &[Seg], message: impl Into<String>) {
+    pub(crate) fn error(&mut self, at: &[Seg], message: impl Into<String>) {
         let position = self.map.locate(at);
         self.out.push(Diagnostic {
             file: self.source.name.clone(),
@@ -348,7 +352,12 @@ impl Checker<'_> {
         });
     }
 
-    fn where_is(&self, at: &[Seg]) -> String {
+    /// How many problems have been reported so far.
+    pub(crate) fn error_count(&self) -> usize {
+        self.out.len()
+    }
+
+    pub(crate) fn where_is(&self, at: &[Seg]) -> String {
         let p = self.map.locate(at);
         format!("{}:{}:{}", self.source.name, p.line, p.column)
     }
@@ -531,11 +540,13 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
             } else {
                 rule_origin.insert(r.id.clone(), ck.where_is(&id_at));
             }
-            let Some((rule, applies_to)) =
+            crate::approval::check_approvers(ck, i, r);
+            let Some((mut rule, applies_to)) =
                 compile_rule(ck, i, &r.id, r.effect, r.reason.clone(), &r.when, &resources)
             else {
                 continue;
             };
+            rule.approvers = r.approvers.clone();
             let index = rules.len();
             for (res, applies) in resources.iter_mut().zip(applies_to) {
                 if applies {
@@ -544,6 +555,10 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
             }
             rules.push(rule);
         }
+    }
+    let mut issuers = crate::identity::Issuers::default();
+    for ((_, doc), ck) in documents.iter().zip(checkers.iter_mut()) {
+        issuers.compile(ck, &doc.issuers);
     }
     drop(checkers);
     let diagnostics: Vec<Diagnostic> = sink.into_iter().flatten().collect();
@@ -558,6 +573,7 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
     }
     let defaults = defaults.unwrap_or_default();
     Ok(CompiledPolicy {
+        issuers,
         resources,
         resource_index,
         rules,
@@ -635,6 +651,7 @@ fn compile_rule(
         reason,
         principals,
         groups: when.groups.clone(),
+        approvers: None,
         action,
     };
     Some((rule, applies_to))
@@ -823,4 +840,24 @@ fn compile_routes(
         });
     }
     routes
+}
+
+/// Compile `when` as an `allow` rule outside any document: a grant scope, checked against the
+/// engine's declared resources. Also returns, for each resource, whether the scope covers it.
+///
+/// # Errors
+/// The message of every problem found (a bad glob, an empty list, an undeclared resource).
+pub(crate) fn compile_scope(
+    id: &str,
+    when: &Conditions,
+    resources: &[CompiledResource],
+) -> Result<(CompiledRule, Vec<bool>), Vec<String>> {
+    let source =
+        Source { name: "<grant scope>".into(), text: String::new(), format: super::Format::Yaml };
+    let mut out = Vec::new();
+    let mut ck = Checker { source: &source, map: SourceMap::default(), out: &mut out };
+    match compile_rule(&mut ck, 0, id, RuleEffect::Allow, None, when, resources) {
+        Some(compiled) => Ok(compiled),
+        None => Err(out.into_iter().map(|d| d.message).collect()),
+    }
 }

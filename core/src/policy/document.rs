@@ -26,6 +26,10 @@ pub struct PolicyDocument {
     /// Rules, evaluated together: deny beats approval beats allow.
     #[serde(default)]
     pub rules: Vec<RuleDoc>,
+    /// Token issuers whose JWTs a request may carry instead of a plain principal (see
+    /// [`IssuerDoc`](crate::identity::IssuerDoc)).
+    #[serde(default)]
+    pub issuers: Vec<crate::identity::IssuerDoc>,
 }
 
 /// A resource: something a request acts on.
@@ -217,6 +221,10 @@ pub struct RuleDoc {
     /// Conditions; all that are present must hold. A rule with none matches every request.
     #[serde(default)]
     pub when: Conditions,
+    /// For `approval` rules only: the groups whose members may approve what the rule stops.
+    /// An approval rule without approvers can never be satisfied by an approval token.
+    #[serde(default)]
+    pub approvers: Option<Vec<String>>,
 }
 
 /// The rule-condition language.

@@ -10,7 +10,7 @@ mod document;
 mod error;
 pub(crate) mod source;
 
-pub(crate) use compile::{CompiledPolicy, CompiledResource, Part, RouteKind};
+pub(crate) use compile::{Checker, CompiledPolicy, CompiledResource, Part, RouteKind};
 pub use document::*;
 pub use error::{Diagnostic, PolicyError};
 pub use source::Position;
