@@ -123,14 +123,8 @@ impl Detectors {
     /// number becomes a string. Masked keys that collide get a `#2`, `#3`…
     /// suffix so no entry is lost.
     pub fn mask_json(&self, value: &mut Value, cache: Option<&mut ScanCache>) -> MaskReport {
-        let mut tmp;
-        let cache = match cache {
-            Some(c) => c,
-            None => {
-                tmp = self.create_cache();
-                &mut tmp
-            }
-        };
+        let mut tmp = None;
+        let cache = self.cache_or_new(cache, &mut tmp);
         let mut findings = Vec::new();
         let mut report = MaskReport::default();
         self.json_walk(value, cache, &mut findings, &mut report);
@@ -192,14 +186,8 @@ impl Detectors {
     /// Content-mask a column of cells in place, reusing one cache and one
     /// findings buffer. Clean cells are left untouched (no allocation).
     pub fn mask_column(&self, cells: &mut [String], cache: Option<&mut ScanCache>) -> MaskReport {
-        let mut tmp;
-        let cache = match cache {
-            Some(c) => c,
-            None => {
-                tmp = self.create_cache();
-                &mut tmp
-            }
-        };
+        let mut tmp = None;
+        let cache = self.cache_or_new(cache, &mut tmp);
         let mut buf = Vec::new();
         let mut report = MaskReport::default();
         for cell in cells.iter_mut() {
@@ -213,19 +201,28 @@ impl Detectors {
     /// Content-mask a batch of rows in place (every cell of every row),
     /// reusing one cache. The report sums all rows.
     pub fn mask_rows(&self, rows: &mut [Vec<String>], cache: Option<&mut ScanCache>) -> MaskReport {
-        let mut tmp;
-        let cache = match cache {
-            Some(c) => c,
-            None => {
-                tmp = self.create_cache();
-                &mut tmp
-            }
-        };
+        let mut tmp = None;
+        let cache = self.cache_or_new(cache, &mut tmp);
         let mut report = MaskReport::default();
         for row in rows.iter_mut() {
             let r = self.mask_column(row, Some(cache));
             report.merge(&r);
         }
         report
+    }
+}
+
+impl Detectors {
+    /// The caller's cache, or a new one bound to these detectors, kept in `slot` for the
+    /// length of the call.
+    fn cache_or_new<'a>(
+        &self,
+        cache: Option<&'a mut ScanCache>,
+        slot: &'a mut Option<ScanCache>,
+    ) -> &'a mut ScanCache {
+        match cache {
+            Some(c) => c,
+            None => slot.insert(self.create_cache()),
+        }
     }
 }
