@@ -27,6 +27,7 @@ pub mod cases;
 pub mod command;
 mod decision;
 mod engine;
+mod explain;
 pub mod grant;
 pub mod http;
 pub mod identity;
@@ -37,6 +38,7 @@ pub mod sql;
 
 pub use decision::{ActionView, Decision, Effect, PartDecision, RoutedView, ToolView};
 pub use engine::Engine;
+pub use explain::{Explanation, PartTrace, RuleTrace};
 pub use policy::{Diagnostic, PolicyError};
 pub use request::{Action, HttpRequest, Principal, Request, ToolCall};
 

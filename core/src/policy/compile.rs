@@ -152,33 +152,45 @@ impl CompiledRule {
     /// (`sql`, `command`, `http`, `tool`; at most one) applies only to that kind of part; a
     /// rule without one applies to every part.
     pub(crate) fn matches_part(&self, part: &Part<'_>, schema: Option<&str>) -> bool {
-        match &self.action {
-            ActionMatcher::Any => true,
-            ActionMatcher::Sql(m) => match part {
-                Part::Statement(s) => m.matches(s, self.effect, schema),
-                _ => false,
-            },
-            ActionMatcher::Command(m) => match part {
-                Part::Command { command, .. } => m.matches(command, self.effect),
-                _ => false,
-            },
-            ActionMatcher::Http(m) => match part {
-                Part::Http(view) => m.matches(view, self.effect),
-                _ => false,
-            },
-            ActionMatcher::Tool(m) => match part {
-                Part::Tool(call) => m.matches(call),
-                _ => false,
-            },
+        self.part_failure(part, schema).is_none()
+    }
+
+    /// Why the rule's action conditions do not hold for `part`: the name of the first failing
+    /// condition (`sql.tables`), or of the block that is for another kind of part (`command`).
+    pub(crate) fn part_failure(
+        &self,
+        part: &Part<'_>,
+        schema: Option<&str>,
+    ) -> Option<&'static str> {
+        match (&self.action, part) {
+            (ActionMatcher::Any, _) => None,
+            (ActionMatcher::Sql(m), Part::Statement(s)) => m.first_failure(s, self.effect, schema),
+            (ActionMatcher::Command(m), Part::Command { command, .. }) => {
+                m.first_failure(command, self.effect)
+            }
+            (ActionMatcher::Http(m), Part::Http(view)) => m.first_failure(view, self.effect),
+            (ActionMatcher::Tool(m), Part::Tool(call)) => m.first_failure(call),
+            (ActionMatcher::Sql(_), _) => Some("sql"),
+            (ActionMatcher::Command(_), _) => Some("command"),
+            (ActionMatcher::Http(_), _) => Some("http"),
+            (ActionMatcher::Tool(_), _) => Some("tool"),
         }
     }
 
     /// Whether the principal conditions hold.
     pub(crate) fn matches_principal(&self, id: &str, groups: &[String]) -> bool {
-        let id_ok = self.principals.as_ref().is_none_or(|set| set.is_match(id));
-        let groups_ok =
-            self.groups.as_ref().is_none_or(|wanted| groups.iter().any(|g| wanted.contains(g)));
-        id_ok && groups_ok
+        self.principal_failure(id, groups).is_none()
+    }
+
+    /// Why the principal conditions do not hold: `principals` or `groups`.
+    pub(crate) fn principal_failure(&self, id: &str, groups: &[String]) -> Option<&'static str> {
+        if !self.principals.as_ref().is_none_or(|set| set.is_match(id)) {
+            return Some("principals");
+        }
+        if !self.groups.as_ref().is_none_or(|wanted| groups.iter().any(|g| wanted.contains(g))) {
+            return Some("groups");
+        }
+        None
     }
 }
 
@@ -195,35 +207,55 @@ pub(crate) struct SqlMatcher {
 }
 
 impl SqlMatcher {
-    /// Whether every present condition holds for `statement`, read in the direction of
-    /// `effect` (see [`Conditions`]). `schema` qualifies unqualified table names.
-    pub(crate) fn matches(
+    /// The first present condition that does not hold for `statement`, read in the direction
+    /// of `effect` (see [`Conditions`]), by its name in documents; `None` when all hold.
+    /// `schema` qualifies unqualified table names.
+    pub(crate) fn first_failure(
         &self,
         statement: &StatementView,
         effect: RuleEffect,
         schema: Option<&str>,
-    ) -> bool {
+    ) -> Option<&'static str> {
         let every = effect == RuleEffect::Allow;
         let tables = |set: &Option<GlobSet>, names: &mut dyn Iterator<Item = &String>| {
             set.as_ref().is_none_or(|set| {
                 holds(every, names.map(|name| set.is_match(qualify(name, schema).as_ref())))
             })
         };
-        self.kinds
+        if !self
+            .kinds
             .as_ref()
             .is_none_or(|kinds| holds(every, statement.all_kinds().map(|k| kinds.contains(&k))))
-            && self.read_only.is_none_or(|read_only| statement.read_only == read_only)
-            && self
-                .flags
-                .as_ref()
-                .is_none_or(|flags| holds(every, statement.flags.iter().map(|f| flags.contains(f))))
-            && tables(&self.reads, &mut statement.reads.iter())
-            && tables(&self.writes, &mut statement.writes.iter())
-            && tables(&self.tables, &mut statement.reads.iter().chain(&statement.writes))
-            && self
-                .functions
-                .as_ref()
-                .is_none_or(|set| holds(every, statement.functions.iter().map(|f| set.is_match(f))))
+        {
+            return Some("sql.kinds");
+        }
+        if self.read_only.is_some_and(|read_only| statement.read_only != read_only) {
+            return Some("sql.read_only");
+        }
+        if !self
+            .flags
+            .as_ref()
+            .is_none_or(|flags| holds(every, statement.flags.iter().map(|f| flags.contains(f))))
+        {
+            return Some("sql.flags");
+        }
+        if !tables(&self.reads, &mut statement.reads.iter()) {
+            return Some("sql.reads");
+        }
+        if !tables(&self.writes, &mut statement.writes.iter()) {
+            return Some("sql.writes");
+        }
+        if !tables(&self.tables, &mut statement.reads.iter().chain(&statement.writes)) {
+            return Some("sql.tables");
+        }
+        if !self
+            .functions
+            .as_ref()
+            .is_none_or(|set| holds(every, statement.functions.iter().map(|f| set.is_match(f))))
+        {
+            return Some("sql.functions");
+        }
+        None
     }
 }
 
@@ -240,35 +272,58 @@ pub(crate) struct CommandMatcher {
 }
 
 impl CommandMatcher {
-    /// Whether every present condition holds for `command`, read in the direction of `effect`.
-    pub(crate) fn matches(&self, command: &CommandView, effect: RuleEffect) -> bool {
+    /// The first present condition that does not hold for `command`, read in the direction of
+    /// `effect`, by its name in documents; `None` when all hold.
+    pub(crate) fn first_failure(
+        &self,
+        command: &CommandView,
+        effect: RuleEffect,
+    ) -> Option<&'static str> {
         let every = effect == RuleEffect::Allow;
         let has_flag = |f: &String| command.flags.contains(f);
-        self.programs.as_ref().is_none_or(|set| set.is_match(&command.program))
-            && self
-                .argv_prefixes
-                .as_ref()
-                .is_none_or(|prefixes| prefixes.iter().any(|p| starts_with_program(command, p)))
-            && self
-                .flags
-                .as_ref()
-                .is_none_or(|flags| holds(every, command.flags.iter().map(|f| flags.contains(f))))
-            && self.without_flags.as_ref().is_none_or(|flags| !flags.iter().any(has_flag))
-            && self.operands.as_ref().is_none_or(|set| {
-                // An argument whose value is unknown could be anything: it satisfies a deny
-                // and never an allow.
-                if command.dynamic_args {
-                    return !every;
-                }
-                holds(every, command.operands.iter().map(|o| set.is_match(o)))
-            })
-            && self.inline_code.as_ref().is_none_or(|languages| {
-                holds(every, command.inline_code.iter().map(|c| languages.contains(&c.language)))
-            })
-            && self
-                .via
-                .as_ref()
-                .is_none_or(|set| holds(every, command.via.iter().map(|v| set.is_match(v))))
+        if !self.programs.as_ref().is_none_or(|set| set.is_match(&command.program)) {
+            return Some("command.programs");
+        }
+        if !self
+            .argv_prefixes
+            .as_ref()
+            .is_none_or(|prefixes| prefixes.iter().any(|p| starts_with_program(command, p)))
+        {
+            return Some("command.argv_prefix");
+        }
+        if !self
+            .flags
+            .as_ref()
+            .is_none_or(|flags| holds(every, command.flags.iter().map(|f| flags.contains(f))))
+        {
+            return Some("command.flags");
+        }
+        if self.without_flags.as_ref().is_some_and(|flags| flags.iter().any(has_flag)) {
+            return Some("command.without_flags");
+        }
+        // An argument whose value is unknown could be anything: it satisfies a deny and never
+        // an allow.
+        if !self.operands.as_ref().is_none_or(|set| {
+            if command.dynamic_args {
+                return !every;
+            }
+            holds(every, command.operands.iter().map(|o| set.is_match(o)))
+        }) {
+            return Some("command.operands");
+        }
+        if !self.inline_code.as_ref().is_none_or(|languages| {
+            holds(every, command.inline_code.iter().map(|c| languages.contains(&c.language)))
+        }) {
+            return Some("command.inline_code");
+        }
+        if !self
+            .via
+            .as_ref()
+            .is_none_or(|set| holds(every, command.via.iter().map(|v| set.is_match(v))))
+        {
+            return Some("command.via");
+        }
+        None
     }
 }
 
@@ -281,13 +336,20 @@ pub(crate) struct HttpMatcher {
 }
 
 impl HttpMatcher {
-    fn matches(&self, view: &HttpView, effect: RuleEffect) -> bool {
-        self.methods.as_ref().is_none_or(|m| m.contains(&view.method))
-            && self.hosts.as_ref().is_none_or(|set| set.is_match(&view.host))
-            && self.paths.as_ref().is_none_or(|set| {
-                let (raw, decoded) = (set.is_match(&view.path), set.is_match(&view.decoded_path));
-                if effect == RuleEffect::Allow { raw && decoded } else { raw || decoded }
-            })
+    fn first_failure(&self, view: &HttpView, effect: RuleEffect) -> Option<&'static str> {
+        if !self.methods.as_ref().is_none_or(|m| m.contains(&view.method)) {
+            return Some("http.methods");
+        }
+        if !self.hosts.as_ref().is_none_or(|set| set.is_match(&view.host)) {
+            return Some("http.hosts");
+        }
+        if !self.paths.as_ref().is_none_or(|set| {
+            let (raw, decoded) = (set.is_match(&view.path), set.is_match(&view.decoded_path));
+            if effect == RuleEffect::Allow { raw && decoded } else { raw || decoded }
+        }) {
+            return Some("http.paths");
+        }
+        None
     }
 }
 
@@ -299,15 +361,19 @@ pub(crate) struct ToolMatcher {
 }
 
 impl ToolMatcher {
-    fn matches(&self, call: &ToolCall) -> bool {
-        self.names.as_ref().is_none_or(|set| set.is_match(&call.name))
-            && self.arguments.iter().all(|(pointer, one_of, globs)| {
-                let Some(value) = call.arguments.pointer(pointer) else { return false };
-                one_of.as_ref().is_none_or(|values| values.contains(value))
-                    && globs
-                        .as_ref()
-                        .is_none_or(|set| value.as_str().is_some_and(|s| set.is_match(s)))
-            })
+    fn first_failure(&self, call: &ToolCall) -> Option<&'static str> {
+        if !self.names.as_ref().is_none_or(|set| set.is_match(&call.name)) {
+            return Some("tool.names");
+        }
+        let arguments_hold = self.arguments.iter().all(|(pointer, one_of, globs)| {
+            let Some(value) = call.arguments.pointer(pointer) else { return false };
+            one_of.as_ref().is_none_or(|values| values.contains(value))
+                && globs.as_ref().is_none_or(|set| value.as_str().is_some_and(|s| set.is_match(s)))
+        });
+        if !arguments_hold {
+            return Some("tool.arguments");
+        }
+        None
     }
 }
 
