@@ -24,7 +24,7 @@ use crate::policy::{PolicyError, Position, Source, is_test_file_name, parse_docu
 use crate::{Decision, Effect, Engine, Request};
 
 /// One test file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestFile {
     /// The cases, run in order.
@@ -32,7 +32,7 @@ pub struct TestFile {
 }
 
 /// One named request and what it must get.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestCase {
     /// Shown in results; unique within a file.

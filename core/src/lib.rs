@@ -34,6 +34,7 @@ pub mod identity;
 pub mod mask;
 pub mod policy;
 mod request;
+pub mod schema;
 pub mod sql;
 
 pub use decision::{ActionView, Decision, Effect, PartDecision, RoutedView, ToolView};

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 /// One request to check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
     /// Who is asking. The host is responsible for having authenticated this principal.
@@ -27,6 +27,7 @@ pub struct Request {
     /// singleton-map form reads the same in JSON and in YAML test files (where serde_norway would
     /// otherwise expect a `!sql` tag).
     #[serde(with = "serde_norway::with::singleton_map")]
+    #[schemars(with = "Action")]
     pub action: Action,
     /// A JWT to verify against the policy's issuers, instead of a `principal`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,7 +42,7 @@ pub struct Request {
 }
 
 /// An authenticated identity.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Principal {
     /// Stable identifier (`agent:analytics`, `user:alice@example.com`).
@@ -52,7 +53,7 @@ pub struct Principal {
 }
 
 /// What a request does.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum Action {
     /// SQL text: one or more statements, run on a SQL resource.
@@ -68,7 +69,7 @@ pub enum Action {
 }
 
 /// An HTTP request an agent wants to make.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpRequest {
     /// The method (`GET`, `POST`, ...); case does not matter.
@@ -78,7 +79,7 @@ pub struct HttpRequest {
 }
 
 /// A tool call an agent wants to make.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ToolCall {
     /// The tool's name.

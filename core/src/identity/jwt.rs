@@ -63,7 +63,7 @@ pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 pub const DEFAULT_LEEWAY: u64 = 60;
 
 /// A trusted token issuer, as a policy document declares it (`issuers:`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerDoc {
     /// The issuer identifier, compared exactly with the token's `iss`.
@@ -100,7 +100,7 @@ pub struct IssuerDoc {
 }
 
 /// A JWT signature algorithm an issuer may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum JwtAlgorithm {
     /// HMAC-SHA-256 with a host-supplied shared secret.
     HS256,

@@ -11,7 +11,7 @@ use crate::sql::{Dialect, Flag, StatementKind};
 pub const DOCUMENT_VERSION: u32 = 1;
 
 /// One policy document (one file).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDocument {
     /// Format version; must be `1`.
@@ -33,7 +33,7 @@ pub struct PolicyDocument {
 }
 
 /// A resource: something a request acts on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceDoc {
     /// Unique name, used by requests and rule `resources` globs.
@@ -57,7 +57,7 @@ pub struct ResourceDoc {
 }
 
 /// A tool whose argument is SQL or a command, checked against another resource.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ToolRoute {
     /// The tool's name, exactly.
@@ -71,7 +71,7 @@ pub struct ToolRoute {
 }
 
 /// Where a routed argument is and which resource checks it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArgumentRoute {
     /// A JSON pointer into the arguments (`/query`, `/params/sql`).
@@ -81,7 +81,7 @@ pub struct ArgumentRoute {
 }
 
 /// The kind of a resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ResourceKind {
     /// A PostgreSQL database.
@@ -155,7 +155,7 @@ impl ResourceKind {
 }
 
 /// What happens when no rule decides.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DefaultsDoc {
     /// Effect when no rule matches a statement: `deny` (the default) or `approval`.
@@ -172,7 +172,7 @@ pub struct DefaultsDoc {
 }
 
 /// An effect a default may have: never `allow`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FallbackEffect {
     /// Deny.
@@ -182,7 +182,7 @@ pub enum FallbackEffect {
 }
 
 /// The effect a rule has when it matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RuleEffect {
     /// Allow the statement, unless a deny or approval rule also matches it.
@@ -205,7 +205,7 @@ impl RuleEffect {
 }
 
 /// One rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleDoc {
     /// Unique id across all documents compiled together; reported in decisions.
@@ -238,7 +238,7 @@ pub struct RuleDoc {
 ///   among many is enough.
 ///
 /// Principal, group and resource conditions hold when any listed pattern matches.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Conditions {
     /// Globs on the principal id (`agent:analytics-*`).
@@ -266,7 +266,7 @@ pub struct Conditions {
 }
 
 /// Conditions on one HTTP request.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConditions {
     /// Methods (upper-case).
@@ -282,7 +282,7 @@ pub struct HttpConditions {
 }
 
 /// Conditions on one tool call.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ToolConditions {
     /// Globs on the tool's name.
@@ -295,7 +295,7 @@ pub struct ToolConditions {
 
 /// A condition on one argument of a tool call, found by JSON pointer. It holds only when the
 /// argument is present and satisfies every test given.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArgumentCondition {
     /// A JSON pointer into the arguments (`/path`, `/options/recursive`).
@@ -311,7 +311,7 @@ pub struct ArgumentCondition {
 /// Conditions on one command of a command line, after wrappers (`sudo`, `env`, `timeout`,
 /// ...) and inline shells (`bash -c`) are unwrapped: every command that would run is checked
 /// on its own.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommandConditions {
     /// Globs on the program's basename (`rm`, `mkfs.*`).
@@ -343,7 +343,7 @@ pub struct CommandConditions {
 }
 
 /// Conditions on one SQL statement.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SqlConditions {
     /// Statement kinds, including the kinds a statement runs inside itself (a data-modifying

@@ -26,7 +26,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The SQL dialect a resource speaks; it decides how text is tokenized and parsed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
     /// PostgreSQL.
@@ -95,7 +95,19 @@ impl FromStr for Dialect {
 }
 
 /// What a statement is, in one lowercase word (the vocabulary of DESIGN.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum StatementKind {
     /// `SELECT`, `VALUES`, `TABLE t` and other queries.
@@ -231,7 +243,19 @@ impl fmt::Display for StatementKind {
 }
 
 /// Notable properties of a statement that rules can match on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {
     /// `UPDATE` or `DELETE` with no `WHERE` clause: every row is affected.
