@@ -25,6 +25,8 @@ use crate::policy::{
 use crate::request::{Action, HttpRequest, Principal, Request, ToolCall};
 use crate::{command, http, sql};
 
+mod sql_clients;
+
 /// A command action's input.
 enum CommandInput<'a> {
     Line(&'a str),
@@ -219,7 +221,7 @@ impl Engine {
             );
         }
         let why = view.error.as_deref();
-        let parts: Vec<PartDecision> = if view.commands.is_empty() {
+        let mut parts: Vec<PartDecision> = if view.commands.is_empty() {
             // Nothing could be resolved: one unknown part, so rules that need no command
             // conditions (a principal-wide deny) still apply and the unknown default decides
             // the rest.
@@ -236,6 +238,8 @@ impl Engine {
                 })
                 .collect()
         };
+        // Tool-model hook: SQL sent by routed database clients (`psql -c`) is checked too.
+        parts.extend(self.sql_client_parts(principal, resource, &view));
         self.combine(parts, digest, ActionView::Command(view))
     }
 

@@ -22,6 +22,9 @@
 //!   code (`bash -c`, `eval`, `$( )`, ...), brace-expansion results and the
 //!   number of listed commands are all bounded by [`Limits`]; anything over a
 //!   bound yields an error, never a hang, stack overflow or crash.
+//! * Commands of `kubectl`, `aws`, `git` and the SQL clients carry a tool model
+//!   ([`CommandView::tool`], see [`tools`]); commands a tool runs (`kubectl exec POD -- CMD`,
+//!   `git submodule foreach CMD`) are listed with the tool in `via`.
 //! * Every command that would run is listed, in source order, wrapper before
 //!   wrapped command, an enclosing command after the commands of the
 //!   substitutions in its words (they run first).
@@ -123,14 +126,17 @@
 //!   including those of the `-exec` part on the `find` entry itself (the inner
 //!   command is normalized normally).
 //! * Not handled (documented gaps): bash arithmetic evaluation of variable
-//!   contents (`(( x ))` with `x='a[$(cmd)]'`), aliases, `git -c alias.x='!cmd'`,
-//!   `ssh host cmd`, `parallel`, `sed 'e cmd'`, make/npm scripts, and a
+//!   contents (`(( x ))` with `x='a[$(cmd)]'`), aliases, environment prefixes
+//!   (`GIT_PAGER=cmd git log`: assignments are not passed on), `ssh host cmd`, `parallel`, `sed 'e cmd'`, make/npm scripts, and a
 //!   `case` pattern `)` inside `$( )` (rejected as a syntax error).
 
 mod analyze;
 mod guard;
 mod programs;
+pub mod tools;
 mod word;
+
+pub use tools::{AwsModel, GitModel, KubectlModel, SqlClientModel, ToolModel};
 
 use serde::{Deserialize, Serialize};
 
@@ -208,6 +214,10 @@ pub struct CommandView {
     /// Some argument contains an expansion whose value is unknown, or more
     /// arguments come from elsewhere (`xargs`); `argv` is incomplete (added field).
     pub dynamic_args: bool,
+    /// What `kubectl`, `aws`, `git` or a SQL client will do (absent for other programs and
+    /// in JSON when absent) (added field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<ToolModel>,
 }
 
 /// The engine's view of one command line.

@@ -176,6 +176,7 @@ fn base_view(args: &[Arg], frame: &Frame) -> CommandView {
         inline_code: None,
         dynamic,
         dynamic_args: args.iter().skip(1).any(|a| a.dynamic),
+        tool: None,
     }
 }
 
@@ -209,11 +210,26 @@ impl Analyzer<'_> {
         if args.iter().any(|a| a.prompt) {
             view.dynamic = true;
         }
-        let inner = if view.dynamic {
+        let mut inner = if view.dynamic {
             Inner::None
         } else {
             classify(&class_name(&view.program), &args, &stdin)
         };
+        if !view.dynamic
+            && let Some(found) = super::tools::model(&class_name(&view.program), &args, &stdin)
+        {
+            view.dynamic |= found.dynamic;
+            view.tool = Some(found.model);
+            match found.inner {
+                Some(super::tools::ToolInner::Argv(args, label)) => {
+                    inner = Inner::Argv { args, label, extra_args: false };
+                }
+                Some(super::tools::ToolInner::Code(words, label)) => {
+                    inner = code_inner(&words, &label);
+                }
+                None => {}
+            }
+        }
         self.finish_command(view, inner, frame, &stdin);
     }
 

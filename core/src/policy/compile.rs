@@ -50,6 +50,8 @@ pub(crate) struct CompiledResource {
     pub(crate) rules: Vec<usize>,
     /// For tool resources: tools whose argument is checked against another resource.
     pub(crate) routes: Vec<CompiledRoute>,
+    /// For shell resources: SQL client program (`psql`, `mysql`, `sqlite3`) to SQL resource.
+    pub(crate) sql_clients: Vec<(String, String)>,
 }
 
 /// A tool whose argument is SQL or a command for another resource.
@@ -120,7 +122,11 @@ impl Part<'_> {
     pub(crate) fn understood(&self) -> bool {
         match self {
             Part::Statement(s) => s.understood(),
-            Part::Command { command, line_understood } => *line_understood && !command.dynamic,
+            Part::Command { command, line_understood } => {
+                *line_understood
+                    && !command.dynamic
+                    && command.tool.as_ref().is_none_or(crate::command::ToolModel::understood)
+            }
             Part::Http(view) => view.understood(),
             Part::Tool(_) => true,
         }
@@ -269,6 +275,9 @@ pub(crate) struct CommandMatcher {
     operands: Option<GlobSet>,
     inline_code: Option<Vec<String>>,
     via: Option<GlobSet>,
+    tools: super::tool_match::ToolMatcher,
+    /// The tool block's name in documents, for explanations (`command.kubectl`).
+    tool_block: &'static str,
 }
 
 impl CommandMatcher {
@@ -322,6 +331,9 @@ impl CommandMatcher {
             .is_none_or(|set| holds(every, command.via.iter().map(|v| set.is_match(v))))
         {
             return Some("command.via");
+        }
+        if !self.tools.matches(command, effect) {
+            return Some(self.tool_block);
         }
         None
     }
@@ -557,6 +569,7 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
                 default_schema: r.default_schema.clone(),
                 rules: Vec::new(),
                 routes: Vec::new(),
+                sql_clients: Vec::new(),
             });
         }
     }
@@ -565,11 +578,20 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
     for ((_, doc), ck) in documents.iter().zip(checkers.iter_mut()) {
         for (i, r) in doc.resources.iter().enumerate() {
             let routes = compile_routes(ck, i, r, &resource_index, &resources);
+            let clients = super::tool_match::sql_clients(
+                i,
+                r,
+                &resource_index,
+                &resources,
+                &mut |at, message| ck.error(at, message),
+            );
             // A duplicate resource name was reported above; the first declaration keeps its routes.
             if let Some(res) = resource_index.get(&r.name).and_then(|&k| resources.get_mut(k))
                 && res.routes.is_empty()
+                && res.sql_clients.is_empty()
             {
                 res.routes = routes;
+                res.sql_clients = clients;
             }
         }
     }
@@ -765,6 +787,18 @@ fn compile_command(ck: &mut Checker<'_>, i: usize, c: &CommandConditions) -> Com
             }
         }
     }
+    let tools = super::tool_match::compile(
+        &at_path!["rules", i, "when", "command"],
+        c,
+        &mut |at, message| ck.error(at, message),
+    );
+    let tool_block = if c.kubectl.is_some() {
+        "command.kubectl"
+    } else if c.aws.is_some() {
+        "command.aws"
+    } else {
+        "command.git"
+    };
     CommandMatcher {
         programs: ck.globs(&at("programs"), &c.programs, "programs"),
         argv_prefixes,
@@ -773,6 +807,8 @@ fn compile_command(ck: &mut Checker<'_>, i: usize, c: &CommandConditions) -> Com
         operands: ck.globs(&at("operands"), &c.operands, "operands"),
         inline_code: c.inline_code.clone(),
         via: ck.globs(&at("via"), &c.via, "via"),
+        tools,
+        tool_block,
     }
 }
 

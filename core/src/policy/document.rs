@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::document_tools::{AwsConditions, GitConditions, KubectlConditions, SqlClientRoute};
 use crate::sql::{Dialect, Flag, StatementKind};
 
 /// The only document format version this build reads.
@@ -54,6 +55,11 @@ pub struct ResourceDoc {
     /// such against another resource (an MCP database or shell tool).
     #[serde(default)]
     pub tools: Option<Vec<ToolRoute>>,
+    /// For `shell` resources: database clients whose SQL (`psql -c`, `mysql -e`,
+    /// `sqlite3 DB SQL`, a here-document) is also checked as a SQL request of the same
+    /// principal against a SQL resource: `[{programs: [psql], resource: app-db}]`.
+    #[serde(default)]
+    pub sql_clients: Option<Vec<SqlClientRoute>>,
 }
 
 /// A tool whose argument is SQL or a command, checked against another resource.
@@ -337,9 +343,22 @@ pub struct CommandConditions {
     /// `php`, `powershell`, ...).
     #[serde(default)]
     pub inline_code: Option<Vec<String>>,
-    /// Globs on the wrappers and shells the command was reached through (`sudo`, `bash -c`).
+    /// Globs on the wrappers and shells the command was reached through (`sudo`, `bash -c`,
+    /// `kubectl exec`).
     #[serde(default)]
     pub via: Option<Vec<String>>,
+    /// Conditions on a `kubectl` command's verb, resources, names, namespace and context; the
+    /// rule then matches only `kubectl` commands. See [`KubectlConditions`].
+    #[serde(default)]
+    pub kubectl: Option<KubectlConditions>,
+    /// Conditions on an `aws` command's IAM-style actions, service, profile and region; the
+    /// rule then matches only `aws` commands. See [`AwsConditions`].
+    #[serde(default)]
+    pub aws: Option<AwsConditions>,
+    /// Conditions on a `git` command's subcommand and whether it forces; the rule then matches
+    /// only `git` commands. See [`GitConditions`].
+    #[serde(default)]
+    pub git: Option<GitConditions>,
 }
 
 /// Conditions on one SQL statement.

@@ -7,11 +7,14 @@
 
 pub(crate) mod compile;
 mod document;
+mod document_tools;
 mod error;
 pub(crate) mod source;
+mod tool_match;
 
 pub(crate) use compile::{Checker, CompiledPolicy, CompiledResource, Part, RouteKind};
 pub use document::*;
+pub use document_tools::*;
 pub use error::{Diagnostic, PolicyError};
 pub use source::Position;
 
