@@ -4,22 +4,29 @@
 //! - 0: success; for `eval`, every request was allowed;
 //! - 1: `eval`: at least one request was denied or needs approval; `test`: a case failed or
 //!   rule coverage is below `--min-coverage`; `scan`: something sensitive was found;
-//! - 2: an error: an invalid policy, unreadable input, a malformed request.
+//!   `grant mint`: refused (wider or deeper than the parent, or the parent is invalid);
+//!   `grant verify`: the grant is invalid;
+//! - 2: an error: an invalid policy, unreadable input, a malformed request, key, scope or
+//!   grant.
 
+use std::collections::HashSet;
 use std::io::{self, BufRead, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod grant_cmd;
+mod keys;
 mod test_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use writ::identity::{ApprovalUse, Checked, Context};
 use writ::sql::{self, Dialect};
 use writ::{ActionView, Decision, Effect, Engine, PolicyError, Request};
 
-const EXIT_OK: u8 = 0;
+pub(crate) const EXIT_OK: u8 = 0;
 /// Something was denied or needs approval (`eval`), or a test failed (`test`).
-const EXIT_DENIED: u8 = 1;
-const EXIT_ERROR: u8 = 2;
+pub(crate) const EXIT_DENIED: u8 = 1;
+pub(crate) const EXIT_ERROR: u8 = 2;
 
 #[derive(Parser)]
 #[command(
@@ -73,6 +80,13 @@ enum Command {
         format: Format,
     },
     /// Decide requests: JSON Lines requests on stdin, one JSON decision per line on stdout.
+    ///
+    /// Requests may carry a `token`, a `grant` and an `approval`; give the keys that verify
+    /// them (`--grant-key`, `--approval-key`, `--shared-secret`, `--hmac-secret-file`). With
+    /// any of these flags (or `--now`), each decision also reports the principal decided for,
+    /// the grant chain, the single-use grant ids consumed and what happened to the approval;
+    /// a single-use grant is honoured once per run.
+    #[command(after_help = grant_cmd::KEY_FILES_HELP)]
     Eval {
         /// The policy file or directory.
         #[arg(long, short)]
@@ -80,7 +94,41 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
+        #[command(flatten)]
+        trust: keys::TrustArgs,
     },
+    /// Generate an Ed25519 key pair that signs grants or approvals.
+    ///
+    /// Without `--out`, prints the private key PEM, then the public key, on stdout. With
+    /// `--out FILE`, writes the private key to FILE (owner-only) and the public key to
+    /// FILE.pub. Each PEM is preceded by a `kid: ID` line, so the key id travels with the file.
+    #[command(after_help = grant_cmd::KEY_FILES_HELP)]
+    Keygen {
+        /// The key id, written into everything the key signs.
+        #[arg(long)]
+        kid: String,
+        /// Write the private key here and the public key to FILE.pub.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Format of the public key.
+        #[arg(long, value_enum, default_value_t = grant_cmd::PublicFormat::Pem)]
+        public_format: grant_cmd::PublicFormat,
+        /// Overwrite existing files.
+        #[arg(long, requires = "out")]
+        force: bool,
+    },
+    /// Mint, inspect and verify grants: narrowing authority for nested agents.
+    Grant {
+        #[command(subcommand)]
+        what: grant_cmd::GrantCommand,
+    },
+    /// Sign an approval token (`writa1.…`) for one request digest and print it.
+    ///
+    /// Sent back with the same request (`"approval"`), it turns `approval_required` into
+    /// `allow` when the approver is in one of the rule's `approvers` groups and is not the
+    /// requester.
+    #[command(after_help = grant_cmd::KEY_FILES_HELP)]
+    Approve(grant_cmd::ApproveArgs),
 }
 
 #[derive(Subcommand)]
@@ -107,7 +155,7 @@ enum Inspect {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     /// For people.
     Human,
     /// For programs.
@@ -133,7 +181,35 @@ fn main() -> ExitCode {
                 ))
             })
         }
-        Command::Eval { policy, format } => eval(&policy, format),
+        Command::Eval { policy, format, trust } => eval(&policy, format, &trust),
+        Command::Keygen { kid, out, public_format, force } => {
+            grant_cmd::keygen(&kid, out.as_deref(), public_format, force)
+        }
+        Command::Grant { what: grant_cmd::GrantCommand::Mint(args) } => grant_cmd::mint(&args),
+        Command::Grant { what: grant_cmd::GrantCommand::Inspect { grant, format } } => {
+            grant_cmd::inspect(&grant, format)
+        }
+        Command::Grant {
+            what:
+                grant_cmd::GrantCommand::Verify {
+                    grant,
+                    grant_keys,
+                    hmac_secret_file,
+                    kid,
+                    now,
+                    revoked,
+                    format,
+                },
+        } => grant_cmd::verify(&grant_cmd::VerifyOptions {
+            grant: &grant,
+            grant_keys: &grant_keys,
+            hmac_secret_file: hmac_secret_file.as_deref(),
+            kid: kid.as_deref(),
+            now,
+            revoked: &revoked,
+            format,
+        }),
+        Command::Approve(args) => grant_cmd::approve(&args),
         Command::Scan { detectors, format } => scan(detectors.as_deref(), format),
         Command::Test { paths, filter, format, min_coverage } => {
             let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
@@ -218,7 +294,7 @@ fn inspect(
     }
 }
 
-fn eval(policy: &PathBuf, format: Format) -> u8 {
+fn eval(policy: &PathBuf, format: Format, trust_args: &keys::TrustArgs) -> u8 {
     let engine = match Engine::from_path(policy) {
         Ok(engine) => engine,
         Err(e) => {
@@ -226,6 +302,18 @@ fn eval(policy: &PathBuf, format: Format) -> u8 {
             return EXIT_ERROR;
         }
     };
+    // Without credential flags, requests are checked exactly as before (`Engine::check`).
+    let with_trust = trust_args.any();
+    let trust = match trust_args.trust() {
+        Ok(trust) => trust,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_ERROR;
+        }
+    };
+    let revoked: HashSet<String> = trust_args.revoked().iter().cloned().collect();
+    // Single-use grants consumed by allowed requests of this run.
+    let mut used: HashSet<String> = HashSet::new();
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut code = EXIT_OK;
@@ -262,12 +350,25 @@ fn eval(policy: &PathBuf, format: Format) -> u8 {
                 continue;
             }
         };
-        let decision = engine.check(&request);
+        let checked = with_trust.then(|| {
+            let mut ctx = Context::new(&trust).revoked(&revoked).used(&used);
+            if let Some(now) = trust_args.now() {
+                ctx = ctx.at(now);
+            }
+            engine.check_with(&request, &ctx)
+        });
+        let decision = match &checked {
+            Some(checked) => {
+                used.extend(checked.consume.iter().cloned());
+                checked.decision.clone()
+            }
+            None => engine.check(&request),
+        };
         if decision.effect != Effect::Allow && code == EXIT_OK {
             code = EXIT_DENIED;
         }
         let written = match format {
-            Format::Json => match serde_json::to_string(&decision) {
+            Format::Json => match json_decision(&decision, checked.as_ref()) {
                 Ok(json) => writeln!(out, "{json}"),
                 Err(e) => writeln!(
                     out,
@@ -275,7 +376,9 @@ fn eval(policy: &PathBuf, format: Format) -> u8 {
                     serde_json::json!({"error": e.to_string(), "line": line_no})
                 ),
             },
-            Format::Human => writeln!(out, "{}", human_decision(&request, &decision)),
+            Format::Human => {
+                writeln!(out, "{}", human_checked(&request, &decision, checked.as_ref()))
+            }
         };
         if written.is_err() {
             return EXIT_ERROR;
@@ -284,7 +387,76 @@ fn eval(policy: &PathBuf, format: Format) -> u8 {
     code
 }
 
-fn human_decision(request: &Request, decision: &Decision) -> String {
+/// The decision as JSON; with a [`Checked`], also who was decided for, the grant chain, the
+/// single-use grant ids consumed and what happened to the approval.
+fn json_decision(decision: &Decision, checked: Option<&Checked>) -> serde_json::Result<String> {
+    let mut value = serde_json::to_value(decision)?;
+    if let (Some(checked), serde_json::Value::Object(map)) = (checked, &mut value) {
+        if let Some(principal) = &checked.principal {
+            map.insert("principal".into(), serde_json::to_value(principal)?);
+        }
+        if let Some(chain) = &checked.grant {
+            map.insert(
+                "grant".into(),
+                serde_json::json!({
+                    "root": chain.root().id,
+                    "holder": chain.leaf().sub,
+                    "delegates": chain.links().iter().map(|l| l.sub.as_str()).collect::<Vec<_>>(),
+                    "ids": chain.links().iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
+                }),
+            );
+        }
+        if !checked.consume.is_empty() {
+            map.insert("consume".into(), serde_json::to_value(&checked.consume)?);
+        }
+        let approval = match &checked.approval {
+            ApprovalUse::None => None,
+            ApprovalUse::Unused => Some(serde_json::json!({"status": "unused"})),
+            ApprovalUse::Honoured { id, approver } => {
+                Some(serde_json::json!({"status": "honoured", "id": id, "approver": approver}))
+            }
+            ApprovalUse::Rejected(e) => {
+                Some(serde_json::json!({"status": "rejected", "reason": e.to_string()}))
+            }
+        };
+        if let Some(approval) = approval {
+            map.insert("approval".into(), approval);
+        }
+    }
+    serde_json::to_string(&value)
+}
+
+fn human_checked(request: &Request, decision: &Decision, checked: Option<&Checked>) -> String {
+    let Some(checked) = checked else {
+        return human_decision(&request.principal.id, request, decision);
+    };
+    let who = match &checked.principal {
+        Some(p) => p.id.as_str(),
+        None if request.principal.id.is_empty() => "(unknown)",
+        None => request.principal.id.as_str(),
+    };
+    let mut out = human_decision(who, request, decision);
+    if let Some(chain) = &checked.grant {
+        let delegates: Vec<&str> = chain.links().iter().map(|l| l.sub.as_str()).collect();
+        out.push_str(&format!(
+            "\n         grant: for `{}` via {}",
+            chain.root().id,
+            delegates.join(" > ")
+        ));
+    }
+    match &checked.approval {
+        ApprovalUse::None => {}
+        ApprovalUse::Unused => out.push_str("\n         approval: unused (not needed)"),
+        ApprovalUse::Honoured { id, approver } => out
+            .push_str(&format!("\n         approval: honoured (`{id}`, approved by `{approver}`)")),
+        ApprovalUse::Rejected(e) => {
+            out.push_str(&format!("\n         approval: not honoured: {e}"));
+        }
+    }
+    out
+}
+
+fn human_decision(who: &str, request: &Request, decision: &Decision) -> String {
     let label = match decision.effect {
         Effect::Allow => "ALLOW   ",
         Effect::Deny => "DENY    ",
@@ -296,7 +468,7 @@ fn human_decision(request: &Request, decision: &Decision) -> String {
         writ::Action::Http(h) => one_line(&format!("{} {}", h.method, h.url), 90),
         writ::Action::Tool(t) => one_line(&format!("tool {} {}", t.name, t.arguments), 90),
     };
-    let mut out = format!("{label} {} @ {}: {shown}", request.principal.id, request.resource);
+    let mut out = format!("{label} {who} @ {}: {shown}", request.resource);
     let rules =
         if decision.rules.is_empty() { "(default)".to_owned() } else { decision.rules.join(", ") };
     out.push_str(&format!("\n         rules: {rules}; {}", decision.reason));
@@ -333,7 +505,7 @@ fn human_decision(request: &Request, decision: &Decision) -> String {
     out
 }
 
-fn one_line(text: &str, max: usize) -> String {
+pub(crate) fn one_line(text: &str, max: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= max {
         flat
