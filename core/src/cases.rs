@@ -44,6 +44,10 @@ pub struct TestCase {
     /// Rule ids that must all be among the deciding rules (a subset check).
     #[serde(default)]
     pub rules: Option<Vec<String>>,
+    /// Output names of the columns the decision's mask plan masks, in order (exact match;
+    /// `[]` means a plan that masks nothing or no plan).
+    #[serde(default)]
+    pub masked: Option<Vec<String>>,
 }
 
 /// What running one case gave.
@@ -120,6 +124,17 @@ impl TestCase {
                 failures.push(format!(
                     "expected rule `{id}` among the deciding rules, got [{}]",
                     decision.rules.join(", ")
+                ));
+            }
+        }
+        if let Some(expected) = &self.masked {
+            let got: Vec<&str> =
+                decision.mask.as_ref().map(|p| p.masked_names()).unwrap_or_default();
+            if got != expected.iter().map(String::as_str).collect::<Vec<_>>() {
+                failures.push(format!(
+                    "expected masked columns [{}], got [{}]",
+                    expected.join(", "),
+                    got.join(", ")
                 ));
             }
         }

@@ -12,6 +12,7 @@ use std::fmt;
 
 use crate::command::CommandLineView;
 use crate::http::HttpView;
+use crate::mask::MaskPlan;
 use crate::sql::SqlView;
 
 /// What the engine decided.
@@ -75,6 +76,9 @@ pub struct Decision {
     pub parts: Vec<PartDecision>,
     /// What the engine saw; `None` when it could not look (an undeclared resource).
     pub view: Option<ActionView>,
+    /// For SQL that may run: which result columns to mask (see [`MaskPlan`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask: Option<MaskPlan>,
 }
 
 /// The decision for one part of an action (a statement of a SQL text, a command of a line).

@@ -189,7 +189,9 @@ impl Engine {
                 self.decide_part(principal, resource, &part, n, why)
             })
             .collect();
-        self.combine(parts, digest, ActionView::Sql(view))
+        let mut decision = self.combine(parts, digest, ActionView::Sql(view));
+        crate::mask::attach_plan(&mut decision, &self.policy, resource, principal, text);
+        decision
     }
 
     fn check_command(
@@ -288,6 +290,7 @@ impl Engine {
             return self.combine(parts, digest, ActionView::Tool(view));
         };
         let argument = call.arguments.pointer(&route.pointer).and_then(serde_json::Value::as_str);
+        let mut routed_mask = None;
         let routed_view = match argument {
             None => {
                 parts.push(PartDecision {
@@ -309,6 +312,7 @@ impl Engine {
                 };
                 let inner = Request::new(principal.clone(), route.resource.clone(), action);
                 let decision = self.decide(&inner);
+                routed_mask = decision.mask.clone();
                 if decision.parts.is_empty() {
                     // Refused before any rule: keep the refusal as a part.
                     parts.push(PartDecision {
@@ -328,7 +332,10 @@ impl Engine {
             view: routed_view,
         };
         let view = ToolView { name: call.name.clone(), routed: Some(routed) };
-        self.combine(parts, digest, ActionView::Tool(view))
+        let mut decision = self.combine(parts, digest, ActionView::Tool(view));
+        // What the routed query returns is masked as if it had been asked directly.
+        decision.mask = routed_mask;
+        decision
     }
 
     /// The text or line takes the most restrictive part effect; its rules are those of the
@@ -353,6 +360,7 @@ impl Engine {
             policy: self.policy.version.clone(),
             parts,
             view: Some(view),
+            mask: None,
         }
     }
 
@@ -449,6 +457,7 @@ impl Engine {
             policy: self.policy.version.clone(),
             parts: Vec::new(),
             view,
+            mask: None,
         }
     }
 }

@@ -212,3 +212,34 @@ fn route_and_condition_errors_are_located() {
     let err = Engine::from_yaml(bad).unwrap_err().to_string();
     assert!(err.contains("needs `one_of` or `matches`"), "{err}");
 }
+
+const MASKED: &str = r#"
+version: 1
+resources:
+  - {name: crm, kind: postgres, default_schema: public, columns: {public.customers: [id, email, ssn]}}
+  - name: mcp
+    kind: tool
+    tools: [{name: query, sql: {argument: /sql, resource: crm}}]
+masks:
+  - {id: email, columns: [public.customers.email], method: {method: email}}
+  - {id: ssn, columns: [public.customers.ssn], method: {method: redact}, on_probe: deny}
+rules:
+  - {id: tools, effect: allow, when: {tool: {names: [query]}}}
+  - {id: reads, effect: allow, when: {resources: [crm], sql: {read_only: true}}}
+"#;
+
+#[test]
+fn routed_queries_carry_the_mask_plan_and_probe_denials() {
+    let e = Engine::from_yaml(MASKED).unwrap();
+    let call = |sql: &str| {
+        let action = Action::Tool(ToolCall { name: "query".into(), arguments: json!({"sql": sql}) });
+        e.check(&Request::new(who(), "mcp", action))
+    };
+    let d = call("SELECT id, email AS contact FROM customers");
+    assert_eq!(d.effect, Effect::Allow);
+    let plan = d.mask.as_ref().expect("a routed query is masked like a direct one");
+    assert_eq!(plan.masked_names(), ["contact"]);
+    let d = call("SELECT id FROM customers WHERE ssn = '123-45-6789'");
+    assert_eq!(d.effect, Effect::Deny, "a probe on a deny-probe column is denied through a tool too");
+    assert_eq!(d.rules, ["ssn"]);
+}

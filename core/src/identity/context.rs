@@ -313,6 +313,7 @@ impl Engine {
                 policy: self.policy_version().to_owned(),
                 parts: Vec::new(),
                 view: None,
+                mask: None,
             },
             principal: None,
             grant: None,

@@ -49,7 +49,7 @@ fn default_mask_char() -> char {
 /// How a value is masked. Serialized internally tagged by `method`, e.g.
 /// `{"method":"partial","keep_last":4}` or `{"method":"hash"}`; unknown
 /// fields are rejected.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "method", rename_all = "snake_case", try_from = "RawMethod")]
 pub enum Method {
     /// Replace with a fixed token: `token` when given, else `[REDACTED:<type>]`
@@ -85,7 +85,7 @@ pub enum Method {
 /// `deny_unknown_fields` does not reject extra fields on unit variants of an
 /// internally tagged enum, so every field is read here and checked against
 /// the method named by `method`.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawMethod {
     method: MethodKind,
@@ -95,7 +95,7 @@ struct RawMethod {
     mask_char: Option<char>,
 }
 
-#[derive(Deserialize, Clone, Copy)]
+#[derive(Deserialize, Clone, Copy, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum MethodKind {
     Redact,

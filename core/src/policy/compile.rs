@@ -38,6 +38,8 @@ pub(crate) struct CompiledPolicy {
     pub(crate) version: String,
     /// Trusted token issuers (`issuers:` of every document).
     pub(crate) issuers: crate::identity::Issuers,
+    /// Masking rules and declared table columns (`masks:`, resource `columns:`).
+    pub(crate) masks: crate::mask::MaskSet,
 }
 
 /// A declared resource and the rules that may apply to it.
@@ -644,6 +646,8 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
             rules.push(rule);
         }
     }
+    let docs: Vec<&PolicyDocument> = documents.iter().map(|(_, d)| d).collect();
+    let masks = crate::mask::MaskSet::compile(&docs, &mut checkers, &resources);
     let mut issuers = crate::identity::Issuers::default();
     for ((_, doc), ck) in documents.iter().zip(checkers.iter_mut()) {
         issuers.compile(ck, &doc.issuers);
@@ -662,6 +666,7 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
     let defaults = defaults.unwrap_or_default();
     Ok(CompiledPolicy {
         issuers,
+        masks,
         resources,
         resource_index,
         rules,

@@ -31,6 +31,9 @@ pub struct PolicyDocument {
     /// [`IssuerDoc`](crate::identity::IssuerDoc)).
     #[serde(default)]
     pub issuers: Vec<crate::identity::IssuerDoc>,
+    /// Column and content masking rules (see [`MaskDoc`](crate::mask::MaskDoc)).
+    #[serde(default)]
+    pub masks: Vec<crate::mask::MaskDoc>,
 }
 
 /// A resource: something a request acts on.
@@ -60,6 +63,11 @@ pub struct ResourceDoc {
     /// principal against a SQL resource: `[{programs: [psql], resource: app-db}]`.
     #[serde(default)]
     pub sql_clients: Option<Vec<SqlClientRoute>>,
+    /// For SQL resources: the columns of tables, by table name (`public.customers: [id,
+    /// email]`), in table order. Masking uses them to expand `*`; a table not listed is masked
+    /// by column name and content detectors when read with `*`.
+    #[serde(default)]
+    pub columns: Option<std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 /// A tool whose argument is SQL or a command, checked against another resource.

@@ -212,7 +212,7 @@ pub fn classify(sql: &str, dialect: Dialect) -> SqlView {
 }
 
 /// The sqlparser dialect for a writ dialect.
-fn parser_dialect(dialect: Dialect) -> Box<dyn SqlDialect> {
+pub(crate) fn parser_dialect(dialect: Dialect) -> Box<dyn SqlDialect> {
     match dialect {
         Dialect::Postgres => Box::new(PostgreSqlDialect {}),
         Dialect::Mysql => Box::new(MySqlDialect {}),
@@ -222,6 +222,20 @@ fn parser_dialect(dialect: Dialect) -> Box<dyn SqlDialect> {
         Dialect::Bigquery => Box::new(BigQueryDialect {}),
         Dialect::Generic => Box::new(GenericDialect {}),
     }
+}
+
+/// Parses `sql` as [`classify`] does (executable comments expanded, operator chains bounded)
+/// and returns the statements only when the whole text parsed. Used by column lineage.
+pub(crate) fn parse_statements(sql: &str, dialect: Dialect) -> Option<Vec<Statement>> {
+    let parser_dialect = parser_dialect(dialect);
+    let d: &dyn SqlDialect = parser_dialect.as_ref();
+    let (tokens, _) = lexer::tokenize(sql, d)
+        .and_then(|tokens| lexer::expand_executable_comments(sql, tokens, d))
+        .ok()?;
+    if lexer::split(&tokens).iter().any(|p| lexer::chain_depth(p) > MAX_CHAIN_OPERATORS) {
+        return None;
+    }
+    parse(d, tokens).ok()
 }
 
 /// Parses tokens with sqlparser's default recursion limit.
@@ -268,12 +282,12 @@ fn analyze(statement: &Statement, dialect: Dialect) -> StatementView {
 }
 
 /// An identifier as writ names it: lowercase when unquoted, as written when quoted.
-fn ident(i: &Ident) -> String {
+pub(crate) fn ident(i: &Ident) -> String {
     if i.quote_style.is_none() { i.value.to_lowercase() } else { i.value.clone() }
 }
 
 /// A possibly qualified name, each part as [`ident`] names it, joined with `.`.
-fn object_name(n: &ObjectName) -> String {
+pub(crate) fn object_name(n: &ObjectName) -> String {
     n.0.iter()
         .map(|part| match part {
             ObjectNamePart::Identifier(i) => ident(i),
@@ -284,7 +298,7 @@ fn object_name(n: &ObjectName) -> String {
 }
 
 /// A function name: lowercase, qualified as written.
-fn function_name(n: &ObjectName) -> String {
+pub(crate) fn function_name(n: &ObjectName) -> String {
     n.0.iter()
         .map(|part| match part {
             ObjectNamePart::Identifier(i) => i.value.to_lowercase(),
@@ -305,7 +319,10 @@ fn last_part(n: &ObjectName) -> String {
 
 /// The table a `TableFactor::Table` names, and whether the name has a single part. Works
 /// around sqlparser 0.63 reading `ONLY t` as the table `only` aliased `t`.
-fn table_name(name: &ObjectName, alias: Option<&sqlparser::ast::TableAlias>) -> (String, bool) {
+pub(crate) fn table_name(
+    name: &ObjectName,
+    alias: Option<&sqlparser::ast::TableAlias>,
+) -> (String, bool) {
     if let ([ObjectNamePart::Identifier(i)], Some(a)) = (name.0.as_slice(), alias)
         && i.quote_style.is_none()
         && i.value.eq_ignore_ascii_case("only")

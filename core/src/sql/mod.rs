@@ -14,7 +14,7 @@
 //!   first keywords say nothing certain, the kind is [`StatementKind::Unknown`].
 //! - Classification never fails and never panics: errors are reported in the view.
 
-mod classify;
+pub(crate) mod classify;
 mod functions;
 mod lexer;
 
