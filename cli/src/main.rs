@@ -97,6 +97,24 @@ enum Command {
         #[command(flatten)]
         trust: keys::TrustArgs,
     },
+    /// Explain one request (JSON, the argument or stdin): every rule considered for every
+    /// part, whether it matched and, when not, the first condition that failed.
+    Explain {
+        /// The policy file or directory.
+        #[arg(long, short)]
+        policy: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// The request as JSON; read from stdin when absent.
+        request: Option<String>,
+    },
+    /// Print the JSON Schema of the policy document or test-file format, for editors.
+    Schema {
+        /// Which format.
+        #[arg(value_enum, default_value_t = SchemaKind::Policy)]
+        kind: SchemaKind,
+    },
     /// Generate an Ed25519 key pair that signs grants or approvals.
     ///
     /// Without `--out`, prints the private key PEM, then the public key, on stdout. With
@@ -154,6 +172,15 @@ enum Inspect {
     },
 }
 
+/// Which JSON Schema `writ schema` prints.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SchemaKind {
+    /// Policy documents.
+    Policy,
+    /// Policy test files (`*.test.yaml`).
+    Test,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
     /// For people.
@@ -182,6 +209,23 @@ fn main() -> ExitCode {
             })
         }
         Command::Eval { policy, format, trust } => eval(&policy, format, &trust),
+        Command::Explain { policy, format, request } => explain(&policy, format, request),
+        Command::Schema { kind } => {
+            let schema = match kind {
+                SchemaKind::Policy => writ::schema::policy_document(),
+                SchemaKind::Test => writ::schema::test_file(),
+            };
+            match serde_json::to_string_pretty(&schema) {
+                Ok(text) => {
+                    emit(&text);
+                    EXIT_OK
+                }
+                Err(e) => {
+                    eprintln!("error: cannot print the schema: {e}");
+                    EXIT_ERROR
+                }
+            }
+        }
         Command::Keygen { kid, out, public_format, force } => {
             grant_cmd::keygen(&kid, out.as_deref(), public_format, force)
         }
@@ -587,4 +631,63 @@ fn scan(detectors: Option<&[String]>, format: Format) -> u8 {
         }
     }
     if found { EXIT_DENIED } else { EXIT_OK }
+}
+
+fn explain(policy: &PathBuf, format: Format, request: Option<String>) -> u8 {
+    let engine = match Engine::from_path(policy) {
+        Ok(engine) => engine,
+        Err(e) => {
+            eprintln!("error: {}", indent_error(&e));
+            return EXIT_ERROR;
+        }
+    };
+    let text = match request {
+        Some(text) => text,
+        None => {
+            let mut buffer = String::new();
+            if let Err(e) = io::stdin().read_to_string(&mut buffer) {
+                eprintln!("error: cannot read stdin: {e}");
+                return EXIT_ERROR;
+            }
+            buffer
+        }
+    };
+    let request: Request = match serde_json::from_str(&text) {
+        Ok(request) => request,
+        Err(e) => {
+            eprintln!("error: invalid request at line {}, column {}: {e}", e.line(), e.column());
+            return EXIT_ERROR;
+        }
+    };
+    let explanation = engine.explain(&request);
+    match format {
+        Format::Json => match serde_json::to_string(&explanation) {
+            Ok(json) => emit(&json),
+            Err(e) => {
+                eprintln!("error: cannot print the explanation: {e}");
+                return EXIT_ERROR;
+            }
+        },
+        Format::Human => {
+            let mut out = human_decision(&request.principal.id, &request, &explanation.decision);
+            for part in &explanation.parts {
+                let note = if part.understood { "" } else { " (not fully understood)" };
+                out.push_str(&format!("\n\n{} on `{}`{note}:", part.part, part.resource));
+                for rule in &part.rules {
+                    let mark = if rule.matched { "MATCH" } else { "  -  " };
+                    let effect = rule.effect.as_str();
+                    out.push_str(&format!("\n  {mark} {effect:<8} {}: {}", rule.id, rule.why));
+                }
+            }
+            emit(&out);
+        }
+    }
+    if explanation.decision.effect == Effect::Allow { EXIT_OK } else { EXIT_DENIED }
+}
+
+/// Print `text` and a newline. A reader that has gone away (`writ schema | head`) ends the
+/// output quietly instead of failing.
+fn emit(text: &str) {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
 }

@@ -332,3 +332,31 @@ fn eval_decides_tool_calls_and_http_requests() {
         .collect();
     assert_eq!(effects, ["allow", "deny"]);
 }
+
+#[test]
+fn explain_lists_every_rule_with_why() {
+    let request =
+        request("agent:analytics", "warehouse", "SELECT * FROM orders; DELETE FROM api_keys");
+    let out = writ(&["explain", "--policy", "policies/data-agents", &request], "");
+    assert_eq!(out.status.code(), Some(1), "denied");
+    let shown = text(&out.stdout);
+    assert!(shown.contains("statement 2 (`delete`) on `warehouse`:"), "{shown}");
+    assert!(shown.contains("MATCH deny     no-unbounded-writes: matched"), "{shown}");
+    assert!(shown.contains("allow    analytics-read: `sql.kinds` does not hold"), "{shown}");
+    let out = writ(&["explain", "--policy", "policies/data-agents", "--format", "json"], &request);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decision"]["effect"], "deny");
+    assert_eq!(v["parts"].as_array().unwrap().len(), 2);
+    let out = writ(&["explain", "--policy", "policies/data-agents", "{not json"], "");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn schema_prints_both_json_schemas() {
+    for (kind, field) in [("policy", "rules"), ("test", "cases")] {
+        let out = writ(&["schema", kind], "");
+        assert_eq!(out.status.code(), Some(0));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v["properties"][field].is_object(), "{kind}: {v}");
+    }
+}
