@@ -232,7 +232,8 @@ rules:
 fn routed_queries_carry_the_mask_plan_and_probe_denials() {
     let e = Engine::from_yaml(MASKED).unwrap();
     let call = |sql: &str| {
-        let action = Action::Tool(ToolCall { name: "query".into(), arguments: json!({"sql": sql}) });
+        let action =
+            Action::Tool(ToolCall { name: "query".into(), arguments: json!({"sql": sql}) });
         e.check(&Request::new(who(), "mcp", action))
     };
     let d = call("SELECT id, email AS contact FROM customers");
@@ -240,6 +241,10 @@ fn routed_queries_carry_the_mask_plan_and_probe_denials() {
     let plan = d.mask.as_ref().expect("a routed query is masked like a direct one");
     assert_eq!(plan.masked_names(), ["contact"]);
     let d = call("SELECT id FROM customers WHERE ssn = '123-45-6789'");
-    assert_eq!(d.effect, Effect::Deny, "a probe on a deny-probe column is denied through a tool too");
+    assert_eq!(
+        d.effect,
+        Effect::Deny,
+        "a probe on a deny-probe column is denied through a tool too"
+    );
     assert_eq!(d.rules, ["ssn"]);
 }

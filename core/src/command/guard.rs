@@ -24,6 +24,7 @@ pub(crate) fn prepare(code: &str, limits: &Limits) -> Result<String, String> {
     }
     let text = code.replace("\r\n", "\n");
     check_here_tags(&text)?;
+    check_fd_numbers(&text)?;
     let depth = nesting_depth(&text);
     if depth > limits.max_nesting_depth {
         return Err(format!(
@@ -32,6 +33,36 @@ pub(crate) fn prepare(code: &str, limits: &Limits) -> Result<String, String> {
         ));
     }
     Ok(text)
+}
+
+/// brush-parser 0.4.0 reads a redirection's file-descriptor number (`2>`, `10<`) with an
+/// `i32` parse that panics when the number does not fit (`99999999999>x`, found by fuzzing).
+/// bash refuses such numbers too ("file descriptor out of range"), so the line is refused here
+/// before brush sees it. The check looks at every run of digits at the start of a word that
+/// touches `<` or `>`, quoted or not: a refusal inside quotes only costs a denial.
+fn check_fd_numbers(text: &str) -> Result<(), String> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let at_word_start =
+            i == 0 || bytes.get(i - 1).is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+        if !(at_word_start && bytes.get(i).is_some_and(u8::is_ascii_digit)) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if matches!(bytes.get(i), Some(b'<' | b'>')) {
+            let digits = text.get(start..i).unwrap_or_default();
+            if digits.parse::<i32>().is_err() {
+                let shown: String = digits.chars().take(20).collect();
+                return Err(format!("file descriptor `{shown}` in a redirection is out of range"));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_here_tags(text: &str) -> Result<(), String> {

@@ -1,0 +1,85 @@
+//! Replays the inputs fuzzing found (`fuzz/regressions/<target>/`) through the same entry
+//! points as the fuzz targets. A replay fails on any panic, even one writ would catch, because
+//! a host built with `panic = "abort"` would not survive it.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed expectation must stop the test"
+)]
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use writ::command::{Limits, parse_argv, parse_line};
+
+static PANICS: AtomicUsize = AtomicUsize::new(0);
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions").join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files.into_iter().map(|p| (p.display().to_string(), std::fs::read(&p).unwrap())).collect()
+}
+
+/// Run `f` and count the panics raised while it runs, caught or not.
+fn panics_during(f: impl FnOnce()) -> usize {
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let before = PANICS.load(Ordering::SeqCst);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {
+        PANICS.fetch_add(1, Ordering::SeqCst);
+    }));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    let raised = PANICS.load(Ordering::SeqCst) - before;
+    raised + usize::from(outcome.is_err())
+}
+
+#[test]
+fn command_parse_regressions() {
+    let found = inputs("command_parse");
+    assert!(!found.is_empty(), "no regression inputs");
+    for (name, data) in found {
+        let Some((&selector, rest)) = data.split_first() else { continue };
+        let text = String::from_utf8_lossy(rest).into_owned();
+        let mut view = None;
+        let raised = panics_during(|| {
+            let limits = Limits::default();
+            view = Some(if selector % 4 == 0 {
+                let argv: Vec<String> = text.split('\0').map(str::to_owned).collect();
+                parse_argv(&argv, &limits)
+            } else {
+                parse_line(&text, &limits)
+            });
+        });
+        assert_eq!(raised, 0, "{name}: a panic was raised for {text:?}");
+        let view = view.unwrap();
+        if view.error.is_some() {
+            assert!(view.dynamic, "{name}: an error must make the line dynamic");
+        }
+    }
+}
+
+#[test]
+fn out_of_range_descriptors_are_refused_and_in_range_ones_parse() {
+    for line in ["99999999999>x", "ls 2147483648>out", "cat 1<x 99999999999999999999<y"] {
+        let view = parse_line(line, &Limits::default());
+        assert!(
+            view.error.as_deref().is_some_and(|e| e.contains("out of range")),
+            "{line}: {view:?}"
+        );
+        assert!(view.dynamic);
+    }
+    for line in ["ls 2>/dev/null", "cmd 2147483647>x", "echo abc99999999999>x", "echo 5 > x"] {
+        let view = parse_line(line, &Limits::default());
+        assert_eq!(view.error, None, "{line}");
+    }
+}
