@@ -65,6 +65,33 @@ fn command_parse_regressions() {
         if view.error.is_some() {
             assert!(view.dynamic, "{name}: an error must make the line dynamic");
         }
+        // An input that once hung must now be refused by a bound before the parser runs
+        // (asserting behaviour, not time).
+        if name.contains("timeout-") {
+            assert!(
+                view.error.as_deref().is_some_and(|e| e.contains("over the limit")),
+                "{name}: not refused by a bound: {:?}",
+                view.error
+            );
+        }
+    }
+}
+
+#[test]
+fn deep_or_numerous_parentheses_are_refused_and_ordinary_ones_parse() {
+    let limits = Limits::default();
+    let deep = format!(
+        "{}a{}",
+        "(".repeat(limits.max_paren_depth + 1),
+        ")".repeat(limits.max_paren_depth + 1)
+    );
+    assert!(parse_line(&deep, &limits).error.is_some_and(|e| e.contains("nested")));
+    let many = vec!["(a)"; limits.max_parens + 1].join(";");
+    assert!(parse_line(&many, &limits).error.is_some_and(|e| e.contains("parentheses")));
+    for line in
+        ["(cd core && (make test))", "echo $(date) $((1 + 2))", "((x++))", "[ -f x ] && (ls)"]
+    {
+        assert_eq!(parse_line(line, &limits).error, None, "{line}");
     }
 }
 

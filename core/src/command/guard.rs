@@ -25,6 +25,7 @@ pub(crate) fn prepare(code: &str, limits: &Limits) -> Result<String, String> {
     let text = code.replace("\r\n", "\n");
     check_here_tags(&text)?;
     check_fd_numbers(&text)?;
+    check_parens(&text, limits)?;
     let depth = nesting_depth(&text);
     if depth > limits.max_nesting_depth {
         return Err(format!(
@@ -33,6 +34,35 @@ pub(crate) fn prepare(code: &str, limits: &Limits) -> Result<String, String> {
         ));
     }
     Ok(text)
+}
+
+/// Bound bare parentheses (see [`Limits::max_paren_depth`]). Quotes are not skipped: a
+/// parenthesis inside a string can only make the count larger, and so only cost a denial.
+fn check_parens(text: &str, limits: &Limits) -> Result<(), String> {
+    let (mut depth, mut deepest, mut count) = (0usize, 0usize, 0usize);
+    let mut previous = None;
+    for c in text.chars() {
+        match c {
+            '(' if previous != Some('$') && previous != Some('\\') => {
+                depth += 1;
+                count += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' if previous != Some('\\') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        previous = Some(c);
+    }
+    if deepest > limits.max_paren_depth {
+        return Err(format!(
+            "parentheses nested {deepest} deep, over the limit of {}",
+            limits.max_paren_depth
+        ));
+    }
+    if count > limits.max_parens {
+        return Err(format!("{count} parentheses, over the limit of {}", limits.max_parens));
+    }
+    Ok(())
 }
 
 /// brush-parser 0.4.0 reads a redirection's file-descriptor number (`2>`, `10<`) with an

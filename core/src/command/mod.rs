@@ -149,6 +149,13 @@ pub struct Limits {
     /// Maximum structural nesting depth (parentheses, groups, substitutions,
     /// quotes, compound keywords, brace-expansion nesting) of one piece of code.
     pub max_nesting_depth: usize,
+    /// Maximum nesting of bare parentheses (subshells, `((`), which brush-parser's grammar
+    /// parses in time exponential in their depth (found by fuzzing: 27 unbalanced `(` took
+    /// seconds). `$(` and `$((` are not counted: they parse in linear time.
+    pub max_paren_depth: usize,
+    /// Maximum number of bare parentheses in one piece of code, bounding the total cost of
+    /// many groups each under [`Limits::max_paren_depth`].
+    pub max_parens: usize,
     /// Maximum depth of recursive re-parsing of inner shell code (`$( )`,
     /// backticks, `bash -c`, `eval`, here-documents fed to shells, wrappers).
     pub max_recursion_depth: usize,
@@ -168,6 +175,8 @@ impl Default for Limits {
         Self {
             max_line_bytes: 128 * 1024,
             max_nesting_depth: 100,
+            max_paren_depth: 12,
+            max_parens: 256,
             max_recursion_depth: 16,
             max_brace_results: 1024,
             max_commands: 1024,
