@@ -10,9 +10,12 @@
     reason = "test code: a failed expectation must stop the test"
 )]
 
-use std::io::Write;
+mod common;
+
+use common::{text, writ};
+
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::{Value, json};
 
@@ -23,29 +26,8 @@ const ORDERS_SCOPE: &str =
     "{resources: [warehouse], sql: {kinds: [select], read_only: true, tables: [public.orders]}}";
 const ALTER: &str = "ALTER TABLE orders ADD COLUMN note text";
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn writ(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_writ"))
-        .args(args)
-        .current_dir(repo())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
-}
-
 fn cat<'a>(parts: &[&[&'a str]]) -> Vec<&'a str> {
     parts.concat()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `writ` with `args`, which must exit with `code`; returns stdout, trimmed.
