@@ -49,6 +49,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Treat lint warnings (covered rules, allows a deny always overrides, conditions
+        /// that never match, resources without rules) as errors.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Print the engine's view of an action.
     Inspect {
@@ -196,7 +200,9 @@ fn parse_dialect(s: &str) -> Result<Dialect, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Check { policies, format } => check(&policies, format),
+        Command::Check { policies, format, deny_warnings } => {
+            check(&policies, format, deny_warnings)
+        }
         Command::Inspect { what: Inspect::Sql { dialect, pretty, sql } } => {
             inspect(pretty, sql, |text| serde_json::to_value(sql::classify(text, dialect)))
         }
@@ -263,31 +269,41 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-fn check(paths: &[PathBuf], format: Format) -> u8 {
+fn check(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
     let mut code = EXIT_OK;
     for path in paths {
         let result = Engine::from_path(path);
-        if result.is_err() {
+        let lints = result.as_ref().map(Engine::lints).unwrap_or_default();
+        if result.is_err() || (deny_warnings && !lints.is_empty()) {
             code = EXIT_ERROR;
         }
         match format {
             Format::Human => match &result {
-                Ok(engine) => println!(
-                    "ok: `{}`: {} resources, {} rules (policy {})",
-                    path.display(),
-                    engine.resource_names().count(),
-                    engine.rule_count(),
-                    engine.policy_version()
-                ),
+                Ok(engine) => {
+                    for lint in &lints {
+                        let level = if deny_warnings { "error" } else { "warning" };
+                        eprintln!("{level}: {}: {}", lint.at, lint.message);
+                    }
+                    println!(
+                        "{}: `{}`: {} resources, {} rules, {} warnings (policy {})",
+                        if deny_warnings && !lints.is_empty() { "failed" } else { "ok" },
+                        path.display(),
+                        engine.resource_names().count(),
+                        engine.rule_count(),
+                        lints.len(),
+                        engine.policy_version()
+                    )
+                }
                 Err(e) => eprintln!("error: {}", indent_error(e)),
             },
             Format::Json => {
                 let value = match &result {
                     Ok(engine) => serde_json::json!({
-                        "path": path.display().to_string(), "ok": true,
+                        "path": path.display().to_string(),
+                        "ok": !deny_warnings || lints.is_empty(),
                         "resources": engine.resource_names().count(),
                         "rules": engine.rule_count(), "policy": engine.policy_version(),
-                        "diagnostics": [],
+                        "diagnostics": [], "warnings": lints,
                     }),
                     Err(e) => serde_json::json!({
                         "path": path.display().to_string(), "ok": false,

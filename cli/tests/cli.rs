@@ -342,3 +342,26 @@ fn schema_prints_both_json_schemas() {
         assert!(v["properties"][field].is_object(), "{kind}: {v}");
     }
 }
+
+#[test]
+fn check_reports_lints_and_deny_warnings_fails() {
+    let dir = std::env::temp_dir().join(format!("writ-cli-lint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("p.yaml");
+    std::fs::write(&file, "version: 1\nresources:\n  - {name: db, kind: postgres}\n  - {name: idle, kind: postgres}\nrules:\n  - {id: r, effect: allow, when: {resources: [db]}}\n").unwrap();
+    let path = file.to_str().unwrap();
+    let out = writ(&["check", path], "");
+    assert_eq!(out.status.code(), Some(0), "warnings alone do not fail");
+    assert!(
+        text(&out.stderr).contains("warning: ")
+            && text(&out.stderr).contains("p.yaml:4:12: no rule applies to resource `idle`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = writ(&["check", "--deny-warnings", path], "");
+    assert_eq!(out.status.code(), Some(2));
+    let out = writ(&["check", "--format", "json", path], "");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}

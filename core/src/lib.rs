@@ -31,6 +31,7 @@ mod explain;
 pub mod grant;
 pub mod http;
 pub mod identity;
+mod lint;
 pub mod mask;
 pub mod policy;
 mod request;
@@ -40,6 +41,7 @@ pub mod sql;
 pub use decision::{ActionView, Decision, Effect, PartDecision, RoutedView, ToolView};
 pub use engine::Engine;
 pub use explain::{Explanation, PartTrace, RuleTrace};
+pub use lint::Lint;
 pub use policy::{Diagnostic, PolicyError};
 pub use request::{Action, HttpRequest, Principal, Request, ToolCall};
 

@@ -37,7 +37,7 @@
 //! [`Checked::consume`](crate::identity::Checked::consume) the ids to record once an allowed
 //! request runs. Revocation works the same way with the host's revoked set.
 
-mod scope;
+pub(crate) mod scope;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};

@@ -54,6 +54,8 @@ pub(crate) struct CompiledResource {
     pub(crate) routes: Vec<CompiledRoute>,
     /// For shell resources: SQL client program (`psql`, `mysql`, `sqlite3`) to SQL resource.
     pub(crate) sql_clients: Vec<(String, String)>,
+    /// Where the resource's name stands (`file:line:column`).
+    pub(crate) origin: String,
 }
 
 /// A tool whose argument is SQL or a command for another resource.
@@ -92,6 +94,10 @@ pub(crate) struct CompiledRule {
     groups: Option<Vec<String>>,
     /// Approver groups of an `approval` rule (`approvers:`).
     pub(crate) approvers: Option<Vec<String>>,
+    /// The conditions as written, for lints.
+    pub(crate) when: Conditions,
+    /// Where the rule's id stands (`file:line:column`); empty outside a document.
+    pub(crate) origin: String,
     action: ActionMatcher,
 }
 
@@ -572,6 +578,7 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
                 rules: Vec::new(),
                 routes: Vec::new(),
                 sql_clients: Vec::new(),
+                origin: ck.where_is(&at),
             });
         }
     }
@@ -637,6 +644,7 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
                 continue;
             };
             rule.approvers = r.approvers.clone();
+            rule.origin = ck.where_is(&id_at);
             let index = rules.len();
             for (res, applies) in resources.iter_mut().zip(applies_to) {
                 if applies {
@@ -745,6 +753,8 @@ fn compile_rule(
         principals,
         groups: when.groups.clone(),
         approvers: None,
+        when: when.clone(),
+        origin: String::new(),
         action,
     };
     Some((rule, applies_to))
