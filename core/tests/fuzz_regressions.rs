@@ -65,12 +65,14 @@ fn command_parse_regressions() {
         if view.error.is_some() {
             assert!(view.dynamic, "{name}: an error must make the line dynamic");
         }
-        // An input that once hung must now be refused by a bound before the parser runs
+        // An input that once hung must now be refused by a guard before the parser runs
         // (asserting behaviour, not time).
         if name.contains("timeout-") {
             assert!(
-                view.error.as_deref().is_some_and(|e| e.contains("over the limit")),
-                "{name}: not refused by a bound: {:?}",
+                view.error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("over the limit") || e.contains("refused")),
+                "{name}: not refused by a guard: {:?}",
                 view.error
             );
         }
@@ -92,6 +94,26 @@ fn deep_or_numerous_parentheses_are_refused_and_ordinary_ones_parse() {
         ["(cd core && (make test))", "echo $(date) $((1 + 2))", "((x++))", "[ -f x ] && (ls)"]
     {
         assert_eq!(parse_line(line, &limits).error, None, "{line}");
+    }
+}
+
+#[test]
+fn here_document_delimiters_that_hang_the_parser_are_refused() {
+    let limits = Limits::default();
+    for line in ["cat <<\"@$(( (<<\"@$(", "cat <<\"a b\nx\na b", "cat <<`x`\n"] {
+        let view = parse_line(line, &limits);
+        assert!(
+            view.error.as_deref().is_some_and(|e| e.contains("here-document delimiter")),
+            "{line:?}: {view:?}"
+        );
+    }
+    for line in [
+        "cat <<EOF\nhi\nEOF",
+        "cat <<'EOF'\nhi\nEOF",
+        "cat <<\"EOF\"\nhi\nEOF",
+        "cat <<-END\n\tx\n\tEND",
+    ] {
+        assert_eq!(parse_line(line, &limits).error, None, "{line:?}");
     }
 }
 

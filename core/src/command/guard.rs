@@ -113,6 +113,7 @@ fn check_here_tags(text: &str) -> Result<(), String> {
         while matches!(bytes.get(i), Some(b' ' | b'\t')) {
             i += 1;
         }
+        let start = i;
         let mut meaningful = false;
         while let Some(&b) = bytes.get(i) {
             if matches!(b, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>') {
@@ -126,6 +127,16 @@ fn check_here_tags(text: &str) -> Result<(), String> {
         if !meaningful {
             return Err("here-document delimiter is empty or only whitespace/quotes (refused: \
                  the grammar cannot terminate on it)"
+                .to_owned());
+        }
+        // A delimiter with `$`, a backquote or a quote left open (`<<"@$(( (<<"@$(`) makes
+        // brush-parser's tokenizer loop forever (found by fuzzing). bash takes delimiters
+        // literally and such delimiters are not written in practice: refuse them.
+        let word = bytes.get(start..i).unwrap_or_default();
+        let odd = |q: u8| word.iter().filter(|&&b| b == q).count() % 2 == 1;
+        if word.iter().any(|&b| b == b'$' || b == b'`') || odd(b'"') || odd(b'\'') {
+            return Err("here-document delimiter holds `$`, a backquote or an open quote \
+                 (refused: the grammar cannot terminate on it)"
                 .to_owned());
         }
     }
