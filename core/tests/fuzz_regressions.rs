@@ -132,3 +132,14 @@ fn out_of_range_descriptors_are_refused_and_in_range_ones_parse() {
         assert_eq!(view.error, None, "{line}");
     }
 }
+
+#[test]
+fn here_document_delimiters_ending_in_a_backslash_are_refused_but_quoting_by_backslash_works() {
+    let limits = Limits::default();
+    let refused = parse_line("cat <<-  ab\\\nx\nab\n", &limits);
+    assert!(
+        refused.error.as_deref().is_some_and(|e| e.contains("trailing backslash")),
+        "{refused:?}"
+    );
+    assert_eq!(parse_line("cat <<\\EOF\nhi\nEOF", &limits).error, None);
+}

@@ -134,9 +134,16 @@ fn check_here_tags(text: &str) -> Result<(), String> {
         // literally and such delimiters are not written in practice: refuse them.
         let word = bytes.get(start..i).unwrap_or_default();
         let odd = |q: u8| word.iter().filter(|&&b| b == q).count() % 2 == 1;
-        if word.iter().any(|&b| b == b'$' || b == b'`') || odd(b'"') || odd(b'\'') {
-            return Err("here-document delimiter holds `$`, a backquote or an open quote \
-                 (refused: the grammar cannot terminate on it)"
+        // A delimiter ending in an unescaped backslash escapes what follows it (a newline
+        // continues the delimiter onto the next line): the same loop, with memory growing.
+        let trailing_backslashes = word.iter().rev().take_while(|&&b| b == b'\\').count();
+        if word.iter().any(|&b| b == b'$' || b == b'`')
+            || odd(b'"')
+            || odd(b'\'')
+            || trailing_backslashes % 2 == 1
+        {
+            return Err("here-document delimiter holds `$`, a backquote, an open quote or a \
+                 trailing backslash (refused: the grammar cannot terminate on it)"
                 .to_owned());
         }
     }
