@@ -9,19 +9,19 @@
 //! - 2: an error: an invalid policy, unreadable input, a malformed request, key, scope or
 //!   grant.
 
-use std::collections::HashSet;
 use std::io::{self, BufRead, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod audit_cmd;
 mod grant_cmd;
 mod keys;
 mod test_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use writ::identity::{ApprovalUse, Checked, Context};
+use writ::identity::{ApprovalUse, Checked};
 use writ::sql::{self, Dialect};
-use writ::{ActionView, Decision, Effect, Engine, PolicyError, Request};
+use writ::{ActionView, Decision, Effect, Engine, Host, PolicyError, Request};
 
 pub(crate) const EXIT_OK: u8 = 0;
 /// Something was denied or needs approval (`eval`), or a test failed (`test`).
@@ -100,6 +100,18 @@ enum Command {
         format: Format,
         #[command(flatten)]
         trust: keys::TrustArgs,
+        /// Append one hash-chained audit event per request to this JSON Lines log (the chain
+        /// continues across runs; see `writ audit verify`).
+        #[arg(long, value_name = "FILE")]
+        audit_log: Option<PathBuf>,
+        /// Key the audit chain with the secret in this file (HMAC-SHA-256, 32 bytes or more).
+        #[arg(long, value_name = "FILE", requires = "audit_log")]
+        audit_key_file: Option<PathBuf>,
+    },
+    /// Verify an audit log's hash chain, or replay its requests against another policy.
+    Audit {
+        #[command(subcommand)]
+        what: audit_cmd::AuditCommand,
     },
     /// Explain one request (JSON, the argument or stdin): every rule considered for every
     /// part, whether it matched and, when not, the first condition that failed.
@@ -214,7 +226,10 @@ fn main() -> ExitCode {
                 ))
             })
         }
-        Command::Eval { policy, format, trust } => eval(&policy, format, &trust),
+        Command::Eval { policy, format, trust, audit_log, audit_key_file } => {
+            eval(&policy, format, &trust, audit_log.as_deref(), audit_key_file.as_deref())
+        }
+        Command::Audit { what } => audit_cmd::run(&what),
         Command::Explain { policy, format, request } => explain(&policy, format, request),
         Command::Schema { kind } => {
             let schema = match kind {
@@ -354,7 +369,13 @@ fn inspect(
     }
 }
 
-fn eval(policy: &PathBuf, format: Format, trust_args: &keys::TrustArgs) -> u8 {
+fn eval(
+    policy: &PathBuf,
+    format: Format,
+    trust_args: &keys::TrustArgs,
+    audit_log: Option<&std::path::Path>,
+    audit_key_file: Option<&std::path::Path>,
+) -> u8 {
     let engine = match Engine::from_path(policy) {
         Ok(engine) => engine,
         Err(e) => {
@@ -371,9 +392,25 @@ fn eval(policy: &PathBuf, format: Format, trust_args: &keys::TrustArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
-    let revoked: HashSet<String> = trust_args.revoked().iter().cloned().collect();
-    // Single-use grants consumed by allowed requests of this run.
-    let mut used: HashSet<String> = HashSet::new();
+    // The host keeps the keys, the revoked and used grant ids (a single-use grant is honoured
+    // once per run) and the audit log.
+    let mut host = Host::new(engine);
+    if let Some(now) = trust_args.now() {
+        host = host.at(now);
+    }
+    host.set_trust(trust);
+    for id in trust_args.revoked() {
+        host.revoke(id.clone());
+    }
+    if let Some(path) = audit_log {
+        match audit_cmd::open_sink(path, audit_key_file) {
+            Ok(sink) => host.add_sink(std::sync::Arc::new(sink)),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return EXIT_ERROR;
+            }
+        }
+    }
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut code = EXIT_OK;
@@ -410,20 +447,10 @@ fn eval(policy: &PathBuf, format: Format, trust_args: &keys::TrustArgs) -> u8 {
                 continue;
             }
         };
-        let checked = with_trust.then(|| {
-            let mut ctx = Context::new(&trust).revoked(&revoked).used(&used);
-            if let Some(now) = trust_args.now() {
-                ctx = ctx.at(now);
-            }
-            engine.check_with(&request, &ctx)
-        });
-        let decision = match &checked {
-            Some(checked) => {
-                used.extend(checked.consume.iter().cloned());
-                checked.decision.clone()
-            }
-            None => engine.check(&request),
-        };
+        let checked = host.check(&request);
+        let decision = checked.decision.clone();
+        // Without credential flags the output is the bare decision.
+        let checked = with_trust.then_some(checked);
         if decision.effect != Effect::Allow && code == EXIT_OK {
             code = EXIT_DENIED;
         }

@@ -120,6 +120,17 @@ impl Engine {
         self.policy.rules.len()
     }
 
+    /// The kind of a declared resource as policies spell it (`postgres`, `shell`, ...).
+    pub fn resource_kind_name(&self, resource: &str) -> Option<&'static str> {
+        let index = self.policy.resource_index.get(resource)?;
+        self.policy.resources.get(*index).map(|r| r.kind.as_str())
+    }
+
+    /// What the policy says a failing audit sink does to the request.
+    pub fn audit_on_failure(&self) -> crate::policy::AuditFailure {
+        self.policy.audit_on_failure
+    }
+
     /// Rule ids, in policy order.
     pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
         self.policy.rules.iter().map(|r| r.id.as_str())

@@ -15,6 +15,9 @@
 //! - [`grant`]: signed, narrowing grants for nested agents.
 //! - [`approval`]: signed approvals bound to one request digest.
 //! - [`Engine`]: a compiled policy; [`Engine::check`] turns a [`Request`] into a [`Decision`].
+//! - [`Host`]: an engine with the host's keys, audit sinks and grant bookkeeping, and atomic
+//!   reload: what the CLI and the bindings embed.
+//! - [`audit`]: hash-chained audit events, sinks, verification and replay.
 //! - [`cases`]: the policy test-file format shared by the CLI and every binding's tests.
 //!
 //! See `core/DESIGN.md` for how the modules fit together.
@@ -23,12 +26,14 @@
 #![deny(missing_docs)]
 
 pub mod approval;
+pub mod audit;
 pub mod cases;
 pub mod command;
 mod decision;
 mod engine;
 mod explain;
 pub mod grant;
+mod host;
 pub mod http;
 pub mod identity;
 mod lint;
@@ -41,6 +46,7 @@ pub mod sql;
 pub use decision::{ActionView, Decision, Effect, PartDecision, RoutedView, ToolView};
 pub use engine::Engine;
 pub use explain::{Explanation, PartTrace, RuleTrace};
+pub use host::{Host, MaskRowsError};
 pub use lint::Lint;
 pub use policy::{Diagnostic, PolicyError};
 pub use request::{Action, HttpRequest, Principal, Request, ToolCall};

@@ -137,6 +137,10 @@ pub struct Checked {
     pub principal: Option<Principal>,
     /// The verified grant chain, for audit (RFC 8693 `act`-style: root, then each delegate).
     pub grant: Option<VerifiedGrant>,
+    /// The effect the policy alone gave that principal, before a grant's scopes narrowed it
+    /// and before an approval was honoured: what an audit replay compares. `None` when the
+    /// request was refused before the policy was consulted.
+    pub policy_effect: Option<Effect>,
     /// Ids of single-use grants this request uses: record them in the host's used set when the
     /// request runs. Empty unless the decision is `allow`.
     pub consume: Vec<String>,
@@ -168,8 +172,10 @@ impl Engine {
             if !named {
                 return self.refused(request, "the request names no principal, token or grant");
             }
+            let decision = self.decide(request);
             return Checked {
-                decision: self.decide(request),
+                policy_effect: Some(decision.effect),
+                decision,
                 principal: Some(request.principal.clone()),
                 grant: None,
                 consume: Vec::new(),
@@ -230,6 +236,7 @@ impl Engine {
             approval: None,
         };
         let mut decision = self.decide(&resolved);
+        let policy_effect = Some(decision.effect);
 
         // 4. The grant's scopes.
         let mut consume = Vec::new();
@@ -287,7 +294,14 @@ impl Engine {
         if decision.effect != Effect::Allow {
             consume.clear();
         }
-        Checked { decision, principal: Some(principal), grant: chain, consume, approval }
+        Checked {
+            decision,
+            principal: Some(principal),
+            grant: chain,
+            policy_effect,
+            consume,
+            approval,
+        }
     }
 
     /// Verify a JWT against the policy's issuers at the context's time: what a host calls to
@@ -317,6 +331,7 @@ impl Engine {
             },
             principal: None,
             grant: None,
+            policy_effect: None,
             consume: Vec::new(),
             approval: if request.approval.is_some() {
                 ApprovalUse::Unused

@@ -15,8 +15,9 @@ use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use sha2::{Digest as _, Sha256};
 
 use super::document::{
-    ArgumentCondition, CommandConditions, Conditions, DOCUMENT_VERSION, FallbackEffect,
-    HttpConditions, PolicyDocument, ResourceKind, RuleEffect, SqlConditions, ToolConditions,
+    ArgumentCondition, AuditFailure, CommandConditions, Conditions, DOCUMENT_VERSION,
+    FallbackEffect, HttpConditions, PolicyDocument, ResourceKind, RuleEffect, SqlConditions,
+    ToolConditions,
 };
 use super::error::{Diagnostic, PolicyError};
 use super::source::{Seg, SourceMap, at_path};
@@ -35,6 +36,8 @@ pub(crate) struct CompiledPolicy {
     pub(crate) default_effect: FallbackEffect,
     pub(crate) unknown_effect: FallbackEffect,
     pub(crate) default_reason: Option<String>,
+    /// What a failing audit sink does to the request (`audit.on_failure`).
+    pub(crate) audit_on_failure: AuditFailure,
     pub(crate) version: String,
     /// Trusted token issuers (`issuers:` of every document).
     pub(crate) issuers: crate::identity::Issuers,
@@ -624,6 +627,23 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
         }
     }
 
+    // The audit block: at most one document says it.
+    let mut audit = None;
+    let mut audit_origin = String::new();
+    for ((_, doc), ck) in documents.iter().zip(checkers.iter_mut()) {
+        if let Some(a) = &doc.audit {
+            if audit.is_some() {
+                ck.error(
+                    &at_path!["audit"],
+                    format!("`audit` already set at {audit_origin}; set it in one document only"),
+                );
+            } else {
+                audit = Some(a.clone());
+                audit_origin = ck.where_is(&at_path!["audit"]);
+            }
+        }
+    }
+
     // Rules.
     let mut rules: Vec<CompiledRule> = Vec::new();
     let mut rule_origin: HashMap<String, String> = HashMap::new();
@@ -681,6 +701,7 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
         default_effect: defaults.effect.unwrap_or(FallbackEffect::Deny),
         unknown_effect: defaults.unknown.unwrap_or(FallbackEffect::Deny),
         default_reason: defaults.reason,
+        audit_on_failure: audit.and_then(|a| a.on_failure).unwrap_or_default(),
         version: format!("sha256:{}", crate::hex(&hasher.finalize())),
     })
 }

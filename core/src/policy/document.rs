@@ -24,6 +24,9 @@ pub struct PolicyDocument {
     /// What happens when no rule decides. At most one document of a set may say it.
     #[serde(default)]
     pub defaults: Option<DefaultsDoc>,
+    /// What the audit trail requires. At most one document of a set may say it.
+    #[serde(default)]
+    pub audit: Option<AuditDoc>,
     /// Rules, evaluated together: deny beats approval beats allow.
     #[serde(default)]
     pub rules: Vec<RuleDoc>,
@@ -183,6 +186,29 @@ pub struct DefaultsDoc {
     /// Reason shown when the default effect decides.
     #[serde(default)]
     pub reason: Option<String>,
+}
+
+/// What the audit trail requires.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditDoc {
+    /// What happens to a request whose audit event a sink fails to record: `deny` (the
+    /// default: no unrecorded request runs) or `continue` (the decision stands).
+    #[serde(default)]
+    pub on_failure: Option<AuditFailure>,
+}
+
+/// What a failing audit sink does to the request.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditFailure {
+    /// The request is denied.
+    #[default]
+    Deny,
+    /// The decision stands; the failure is reported to the host.
+    Continue,
 }
 
 /// An effect a default may have: never `allow`.
