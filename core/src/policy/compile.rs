@@ -4,7 +4,8 @@
 //! ids across all documents, valid globs, resource patterns that name declared resources,
 //! empty condition lists (which could never match and are always a mistake), and a single
 //! `defaults` block. Every problem found is reported with its file, line and column; nothing
-//! is compiled while any remains.
+//! is compiled while any remains. Rules' inline examples are turned into requests here
+//! (`examples.rs`) and handed back, to be checked once the policy has compiled.
 //!
 //! Each resource keeps the indexes of the rules whose `resources` condition covers it, in
 //! policy order, so a check looks only at rules that can apply to its resource.
@@ -19,7 +20,8 @@ use super::document::{
     HttpConditions, PolicyDocument, ResourceKind, RuleEffect, SqlConditions, ToolConditions,
 };
 use super::error::{Diagnostic, PolicyError};
-use super::source::{Seg, SourceMap, at_path};
+use super::examples::Example;
+use super::source::{Position, Seg, SourceMap, at_path};
 use super::{Source, parse_document};
 use crate::command::CommandView;
 use crate::http::HttpView;
@@ -98,6 +100,9 @@ pub(crate) struct CompiledRule {
     pub(crate) when: Conditions,
     /// Where the rule's id stands (`file:line:column`); empty outside a document.
     pub(crate) origin: String,
+    /// Whether the rule has inline examples of its own effect (which it decides, or the policy
+    /// would not have compiled).
+    pub(crate) exemplified: bool,
     action: ActionMatcher,
 }
 
@@ -443,6 +448,11 @@ impl Checker<'_> {
         self.out.len()
     }
 
+    /// The line and column of the node at `at` (or of its nearest ancestor).
+    pub(crate) fn position(&self, at: &[Seg]) -> Position {
+        self.map.locate(at)
+    }
+
     pub(crate) fn where_is(&self, at: &[Seg]) -> String {
         let p = self.map.locate(at);
         format!("{}:{}:{}", self.source.name, p.line, p.column)
@@ -505,8 +515,9 @@ pub(crate) fn glob(pattern: &str) -> Result<Glob, String> {
         .map_err(|e| format!("invalid glob `{pattern}`: {}", e.kind()))
 }
 
-/// Parse, validate and compile `sources` together.
-pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError> {
+/// Parse, validate and compile `sources` together. Also returns the rules' inline examples,
+/// which the caller checks against the compiled policy.
+pub(crate) fn compile(sources: &[Source]) -> Result<(CompiledPolicy, Vec<Example>), PolicyError> {
     let mut diagnostics = Vec::new();
     let mut documents = Vec::new();
     for source in sources {
@@ -627,6 +638,7 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
     // Rules.
     let mut rules: Vec<CompiledRule> = Vec::new();
     let mut rule_origin: HashMap<String, String> = HashMap::new();
+    let mut examples: Vec<Example> = Vec::new();
     for ((_, doc), ck) in documents.iter().zip(checkers.iter_mut()) {
         for (i, r) in doc.rules.iter().enumerate() {
             let id_at = at_path!["rules", i, "id"];
@@ -645,6 +657,9 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
             };
             rule.approvers = r.approvers.clone();
             rule.origin = ck.where_is(&id_at);
+            let own_examples =
+                super::examples::resolve(ck, i, r, &rule, &applies_to, &resources, &mut examples);
+            rule.exemplified = own_examples > 0;
             let index = rules.len();
             for (res, applies) in resources.iter_mut().zip(applies_to) {
                 if applies {
@@ -672,7 +687,7 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
         hasher.update(source.text.as_bytes());
     }
     let defaults = defaults.unwrap_or_default();
-    Ok(CompiledPolicy {
+    let policy = CompiledPolicy {
         issuers,
         masks,
         resources,
@@ -682,7 +697,8 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
         unknown_effect: defaults.unknown.unwrap_or(FallbackEffect::Deny),
         default_reason: defaults.reason,
         version: format!("sha256:{}", crate::hex(&hasher.finalize())),
-    })
+    };
+    Ok((policy, examples))
 }
 
 /// Compile one rule; also returns, for each declared resource, whether the rule applies to it.
@@ -755,6 +771,7 @@ fn compile_rule(
         approvers: None,
         when: when.clone(),
         origin: String::new(),
+        exemplified: false,
         action,
     };
     Some((rule, applies_to))
