@@ -4,6 +4,9 @@
 //! other documents are the policy the tests run against. Paths may be packs, directories to
 //! search for packs (recursively, skipping hidden folders, `target` and `node_modules`), or
 //! single test files.
+//!
+//! Rule coverage counts a rule as exercised when some case's decision names it, or when it has
+//! an inline example of its own effect (the policy compiled, so the rule decides it).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -43,6 +46,9 @@ struct CaseRun {
 struct PackRun {
     dir: PathBuf,
     rules: Vec<String>,
+    /// Rules with an inline example of their own effect, which they decide (the policy
+    /// compiled): exercised whatever the cases do.
+    exemplified: Vec<String>,
     cases: Vec<CaseRun>,
 }
 
@@ -87,7 +93,12 @@ pub(crate) fn run(options: &TestOptions) -> u8 {
                 cases.push(CaseRun { file: file.clone(), position, outcome: case.run(&engine) });
             }
         }
-        runs.push(PackRun { dir, rules: engine.rule_ids().map(str::to_owned).collect(), cases });
+        runs.push(PackRun {
+            dir,
+            rules: engine.rule_ids().map(str::to_owned).collect(),
+            exemplified: engine.rule_ids_with_examples().map(str::to_owned).collect(),
+            cases,
+        });
     }
     let coverage = Coverage::of(&runs);
     let failed = runs.iter().flat_map(|p| &p.cases).filter(|c| !c.outcome.passed()).count();
@@ -176,7 +187,7 @@ fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<PathBuf>)>, String> {
     Ok(packs)
 }
 
-/// Which rules decided at least one case.
+/// Which rules decided at least one case or have an inline example of their own effect.
 struct Coverage {
     total: usize,
     missed: Vec<(PathBuf, String)>,
@@ -194,6 +205,7 @@ impl Coverage {
                     let d = &c.outcome.decision;
                     d.rules.iter().chain(d.parts.iter().flat_map(|s| &s.rules))
                 })
+                .chain(&pack.exemplified)
                 .map(String::as_str)
                 .collect();
             total += pack.rules.len();

@@ -47,6 +47,51 @@ fn check_json_lists_diagnostics() {
 }
 
 #[test]
+fn check_reports_every_failing_rule_example_at_its_line() {
+    let dir = std::env::temp_dir().join(format!("writ-cli-examples-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("policy.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\nresources:\n  - {name: db, kind: postgres}\nrules:\n  - id: reads\n    effect: allow\n    when: {principals: [agent:a], sql: {read_only: true}}\n    examples:\n      allow:\n        - SELECT 1\n        - DELETE FROM t WHERE id = 1\n      deny: [SELECT 2]\n",
+    )
+    .unwrap();
+    let out = writ(&["check", path.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    let file = path.display().to_string();
+    assert!(
+        err.contains(&format!(
+            "{file}:11:11: example of rule `reads` expects `allow`, but the policy decides `deny`"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{file}:12:14: example of rule `reads` expects `deny`, but the policy decides `allow` by rule `reads`")),
+        "{err}"
+    );
+    // Once the examples hold, `writ test` counts the rule as exercised without any case.
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("deny: [SELECT 2]", "deny: [DROP TABLE t]")
+            .replace("        - DELETE FROM t WHERE id = 1\n", ""),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("policy.test.yaml"),
+        "cases:\n  - name: writes are denied\n    request: {principal: {id: agent:a}, resource: db, action: {sql: DELETE FROM t}}\n    expect: deny\n",
+    )
+    .unwrap();
+    let out = writ(&["test", dir.to_str().unwrap()], "");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("rule coverage: 100.0% of 1 rules"), "{stdout}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn check_of_a_missing_path_is_an_error() {
     let out = writ(&["check", "no/such/policy.yaml"], "");
     assert_eq!(out.status.code(), Some(2));

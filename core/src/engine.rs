@@ -64,13 +64,20 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Compile policy documents.
+    /// Compile policy documents, then check the rules' inline examples
+    /// ([`RuleExamples`](crate::policy::RuleExamples)) against the compiled policy.
     ///
     /// # Errors
-    /// [`PolicyError::Invalid`] listing every problem found, each with file, line and column.
+    /// [`PolicyError::Invalid`] listing every problem found, each with file, line and column;
+    /// once everything else compiles, every example that does not hold, at the example.
     pub fn compile(sources: &[Source]) -> Result<Engine, PolicyError> {
-        let policy = policy::compile::compile(sources)?;
-        Ok(Engine { policy: Arc::new(policy) })
+        let (policy, examples) = policy::compile::compile(sources)?;
+        let engine = Engine { policy: Arc::new(policy) };
+        let failures = policy::examples::check(&engine, &examples);
+        if !failures.is_empty() {
+            return Err(PolicyError::Invalid(failures));
+        }
+        Ok(engine)
     }
 
     /// Compile the document at `path`, or every document in the directory at `path`.
@@ -134,6 +141,13 @@ impl Engine {
     /// Rule ids, in policy order.
     pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
         self.policy.rules.iter().map(|r| r.id.as_str())
+    }
+
+    /// Ids of the rules with an inline example of their own effect, in policy order. The policy
+    /// compiled, so the rule decides each of those examples: they exercise it as a test case
+    /// would.
+    pub fn rule_ids_with_examples(&self) -> impl Iterator<Item = &str> {
+        self.policy.rules.iter().filter(|r| r.exemplified).map(|r| r.id.as_str())
     }
 
     /// Decide a request. Never fails: whatever cannot be understood is denied (or sent to

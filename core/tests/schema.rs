@@ -66,6 +66,13 @@ fn the_schemas_reject_what_the_loader_rejects() {
     assert!(!errors(&policy, &json!({"version": 1, "rules": [{"id": "r", "effect": "allow", "when": {"sql": {"kinds": ["selekt"]}}}]})).is_empty());
     assert!(!errors(&policy, &json!({"version": 1, "defaults": {"effect": "allow"}})).is_empty());
     assert!(errors(&policy, &json!({"version": 1, "rules": [{"id": "r", "effect": "deny", "when": {"command": {"programs": ["rm"], "flags": ["r"]}}}]})).is_empty());
+    let rule = |examples: Value| json!({"version": 1, "rules": [{"id": "r", "effect": "deny", "examples": examples}]});
+    let good = rule(json!({"principal": {"id": "a"}, "deny": ["DROP TABLE t",
+        {"resource": "db", "action": {"sql": "TRUNCATE t"}}], "allow": []}));
+    assert!(errors(&policy, &good).is_empty(), "{:?}", errors(&policy, &good));
+    assert!(!errors(&policy, &rule(json!({"alow": ["SELECT 1"]}))).is_empty());
+    assert!(!errors(&policy, &rule(json!({"deny": [42]}))).is_empty());
+    assert!(!errors(&policy, &rule(json!({"deny": [{"resource": "db"}]}))).is_empty());
     let tests = writ::schema::test_file();
     let case = json!({"cases": [{"name": "n", "request": {"principal": {"id": "a"}, "resource": "db", "action": {"sql": "SELECT 1"}}, "expect": "allow"}]});
     assert!(errors(&tests, &case).is_empty(), "{:?}", errors(&tests, &case));

@@ -4,7 +4,8 @@
 //! ids across all documents, valid globs, resource patterns that name declared resources,
 //! empty condition lists (which could never match and are always a mistake), and a single
 //! `defaults` block. Every problem found is reported with its file, line and column; nothing
-//! is compiled while any remains.
+//! is compiled while any remains. Rules' inline examples are turned into requests here
+//! (`examples.rs`) and handed back, to be checked once the policy has compiled.
 //!
 //! Each resource keeps the indexes of the rules whose `resources` condition covers it, in
 //! policy order, so a check looks only at rules that can apply to its resource.
@@ -20,7 +21,8 @@ use super::document::{
     ToolConditions,
 };
 use super::error::{Diagnostic, PolicyError};
-use super::source::{Seg, SourceMap, at_path};
+use super::examples::Example;
+use super::source::{Position, Seg, SourceMap, at_path};
 use super::{Source, parse_document};
 use crate::command::CommandView;
 use crate::http::HttpView;
@@ -101,6 +103,9 @@ pub(crate) struct CompiledRule {
     pub(crate) when: Conditions,
     /// Where the rule's id stands (`file:line:column`); empty outside a document.
     pub(crate) origin: String,
+    /// Whether the rule has inline examples of its own effect (which it decides, or the policy
+    /// would not have compiled).
+    pub(crate) exemplified: bool,
     action: ActionMatcher,
 }
 
@@ -446,6 +451,11 @@ impl Checker<'_> {
         self.out.len()
     }
 
+    /// The line and column of the node at `at` (or of its nearest ancestor).
+    pub(crate) fn position(&self, at: &[Seg]) -> Position {
+        self.map.locate(at)
+    }
+
     pub(crate) fn where_is(&self, at: &[Seg]) -> String {
         let p = self.map.locate(at);
         format!("{}:{}:{}", self.source.name, p.line, p.column)
@@ -508,8 +518,9 @@ pub(crate) fn glob(pattern: &str) -> Result<Glob, String> {
         .map_err(|e| format!("invalid glob `{pattern}`: {}", e.kind()))
 }
 
-/// Parse, validate and compile `sources` together.
-pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError> {
+/// Parse, validate and compile `sources` together. Also returns the rules' inline examples,
+/// which the caller checks against the compiled policy.
+pub(crate) fn compile(sources: &[Source]) -> Result<(CompiledPolicy, Vec<Example>), PolicyError> {
     let mut diagnostics = Vec::new();
     let mut documents = Vec::new();
     for source in sources {
@@ -647,6 +658,7 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
     // Rules.
     let mut rules: Vec<CompiledRule> = Vec::new();
     let mut rule_origin: HashMap<String, String> = HashMap::new();
+    let mut examples: Vec<Example> = Vec::new();
     for ((_, doc), ck) in documents.iter().zip(checkers.iter_mut()) {
         for (i, r) in doc.rules.iter().enumerate() {
             let id_at = at_path!["rules", i, "id"];
@@ -665,6 +677,9 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
             };
             rule.approvers = r.approvers.clone();
             rule.origin = ck.where_is(&id_at);
+            let own_examples =
+                super::examples::resolve(ck, i, r, &rule, &applies_to, &resources, &mut examples);
+            rule.exemplified = own_examples > 0;
             let index = rules.len();
             for (res, applies) in resources.iter_mut().zip(applies_to) {
                 if applies {
@@ -692,7 +707,7 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
         hasher.update(source.text.as_bytes());
     }
     let defaults = defaults.unwrap_or_default();
-    Ok(CompiledPolicy {
+    let policy = CompiledPolicy {
         issuers,
         masks,
         resources,
@@ -703,7 +718,8 @@ pub(crate) fn compile(sources: &[Source]) -> Result<CompiledPolicy, PolicyError>
         default_reason: defaults.reason,
         audit_on_failure: audit.and_then(|a| a.on_failure).unwrap_or_default(),
         version: format!("sha256:{}", crate::hex(&hasher.finalize())),
-    })
+    };
+    Ok((policy, examples))
 }
 
 /// Compile one rule; also returns, for each declared resource, whether the rule applies to it.
@@ -776,6 +792,7 @@ fn compile_rule(
         approvers: None,
         when: when.clone(),
         origin: String::new(),
+        exemplified: false,
         action,
     };
     Some((rule, applies_to))

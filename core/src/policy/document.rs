@@ -265,6 +265,89 @@ pub struct RuleDoc {
     /// An approval rule without approvers can never be satisfied by an approval token.
     #[serde(default)]
     pub approvers: Option<Vec<String>>,
+    /// Requests the rule decides and near misses it must not decide, checked against the whole
+    /// policy when it compiles (see [`RuleExamples`]).
+    #[serde(default)]
+    pub examples: Option<RuleExamples>,
+}
+
+/// Inline examples of a rule, checked when the policy compiles: a policy whose examples do not
+/// hold does not compile, and each failing example is reported at its line and column.
+///
+/// Each list names the effect the whole policy must decide for its examples. In the list of
+/// the rule's own effect (`allow` for an `allow` rule, `deny` for a `deny` rule,
+/// `approval_required` for an `approval` rule) the rule must also be among the deciding rules:
+/// the example shows what the rule is for. The other lists hold near misses: the policy must
+/// decide their effect, and the rule must decide no part of them.
+///
+/// ```yaml
+/// - id: analytics-read
+///   effect: allow
+///   when: {principals: ["agent:analytics*"], resources: [warehouse], sql: {read_only: true}}
+///   examples:
+///     allow: ["SELECT id FROM orders"]
+///     deny:
+///       - "DELETE FROM orders WHERE id = 1"
+///       - {principal: {id: "agent:other"}, resource: warehouse, action: {sql: "SELECT 1"}}
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleExamples {
+    /// Who asks, in the examples that name no principal. Without it, a principal is made up
+    /// from the rule's own conditions: its id is the first `principals` pattern without its
+    /// `*` wildcards (or `example:RULE-ID` when the rule names only `groups`), and its groups
+    /// are the first of the rule's `groups`. A rule that names neither needs this field.
+    #[serde(default)]
+    pub principal: Option<crate::Principal>,
+    /// Examples the policy must allow.
+    #[serde(default)]
+    pub allow: Vec<RuleExample>,
+    /// Examples the policy must deny.
+    #[serde(default)]
+    pub deny: Vec<RuleExample>,
+    /// Examples for which the policy must require an approval.
+    #[serde(default)]
+    pub approval_required: Vec<RuleExample>,
+}
+
+/// One inline example: an action text, or a request as in a test file.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum RuleExample {
+    /// SQL when the rule is about SQL databases, a command line when it is about shells
+    /// (`shell`, `kubernetes` and `aws` resources). It is checked on every such resource the
+    /// rule applies to. Rules on HTTP APIs and tools need the request form.
+    Text(String),
+    /// A request, as in a test file: `{principal, resource, action}`. The principal may be
+    /// left out (see [`RuleExamples::principal`]); `token`, `grant` and `approval` may not be
+    /// given.
+    Request(Box<crate::Request>),
+}
+
+impl<'de> Deserialize<'de> for RuleExample {
+    /// A string is a text; a mapping is read as a request, so its errors are a request's
+    /// (an unknown field, a missing `resource`) rather than "matched no variant".
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ExampleVisitor;
+        impl<'de> serde::de::Visitor<'de> for ExampleVisitor {
+            type Value = RuleExample;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an action text (SQL or a command line) or a request mapping")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RuleExample, E> {
+                Ok(RuleExample::Text(text.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RuleExample, A::Error> {
+                let request =
+                    crate::Request::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(RuleExample::Request(Box::new(request)))
+            }
+        }
+        deserializer.deserialize_any(ExampleVisitor)
+    }
 }
 
 /// The rule-condition language.

@@ -9,6 +9,7 @@ pub(crate) mod compile;
 mod document;
 mod document_tools;
 mod error;
+pub(crate) mod examples;
 pub(crate) mod source;
 mod tool_match;
 
