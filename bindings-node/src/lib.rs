@@ -1,4 +1,431 @@
-//! Node binding for writ (napi-rs).
+//! Node binding for writ (napi-rs): the native addon behind the `writ` npm package.
 //!
-//! Minimal until the Node binding issue lands: the crate is part of the workspace so that the
-//! shared lints and the build cover it from the start. It exposes nothing yet.
+//! It stays thin: every value is translated and handed to `writ::Host`, which decides, masks,
+//! keeps the grant bookkeeping and writes the audit events. No policy logic lives here.
+//!
+//! - [`Engine`]: a policy and a host (`fromPath`, `fromString`), checks (`check`, `checkSql`,
+//!   `checkCommand`, `checkTool`, and `checkAsync` on the libuv pool), masking of result rows
+//!   (`maskRows`, `maskRowsAsync`), audit sinks (`onAudit`, `addAuditFile`), keys and
+//!   revocation, atomic reload.
+//! - [`keys`]: signing keys, grants and approvals.
+//! - [`audit`]: how a JavaScript audit callback stays fail-closed without deadlocking.
+//! - [`error`]: errors are JS `Error`s with a `code` and structured details.
+//!
+//! The TypeScript declarations (`index.d.ts`) are generated from this crate by `napi build`.
+
+#![deny(missing_docs)]
+
+mod audit;
+mod decision;
+mod error;
+mod keys;
+pub mod rows;
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use napi::bindgen_prelude::{AsyncTask, Buffer, ClassInstance, Either, Function, Unknown};
+use napi::{Env, Task};
+use napi_derive::napi;
+use serde_json::Value;
+use writ::identity::{Checked, Trust};
+use writ::{Action, Host, Request, ToolCall};
+
+pub use decision::{ApprovalOutcome, Decision, Effect, Part, Principal};
+pub use keys::{
+    ApprovalOptions, GrantOptions, SigningKey, generate_key, mint_grant, sign_approval,
+};
+pub use rows::MaskResult;
+
+use crate::audit::JsThread;
+use crate::error::{Failure, js};
+
+/// How an `Engine` is set up beside its policy.
+#[napi(object)]
+#[derive(Default)]
+pub struct EngineOptions {
+    /// The host's secret for keyed masking methods (`hash`, `format_preserving`).
+    pub mask_key: Option<Buffer>,
+    /// Decide at this fixed Unix time (seconds) instead of the system clock (tests, replays).
+    pub now: Option<i64>,
+}
+
+/// A compiled policy with the host's keys, audit sinks and grant bookkeeping.
+///
+/// One `Engine` may serve many checks, from the JS thread and (through the `*Async` methods)
+/// from the libuv pool at the same time.
+#[napi]
+pub struct Engine {
+    host: Arc<Host>,
+    trust: Mutex<Trust>,
+}
+
+fn compile(text: &str, format: Option<&str>) -> Result<writ::Engine, Failure> {
+    let compiled = match format.unwrap_or("yaml") {
+        "yaml" | "yml" => writ::Engine::from_yaml(text),
+        "json" => writ::Engine::from_json(text),
+        other => {
+            return Err(Failure::request(format!("`{other}` is not a policy format (yaml, json)")));
+        }
+    };
+    compiled.map_err(|e| Failure::policy(&e))
+}
+
+fn host(engine: writ::Engine, options: Option<EngineOptions>) -> Result<Host, Failure> {
+    let options = options.unwrap_or_default();
+    let mut host = Host::new(engine);
+    if let Some(key) = options.mask_key {
+        host = host.with_mask_key(key.as_ref()).map_err(|e| {
+            Failure::new("WRIT_MASK", format!("invalid mask key: {e}"))
+                .with(serde_json::json!({"kind": "key"}))
+        })?;
+    }
+    if let Some(now) = options.now {
+        let now = u64::try_from(now)
+            .map_err(|_| Failure::request(format!("`now` must not be negative, not {now}")))?;
+        host = host.at(now);
+    }
+    Ok(host)
+}
+
+fn parse_request(value: Value) -> Result<Request, Failure> {
+    serde_json::from_value(value).map_err(|e| Failure::request(format!("invalid request: {e}")))
+}
+
+fn principal(id: String, groups: Option<Vec<String>>) -> writ::Principal {
+    writ::Principal { id, groups: groups.unwrap_or_default() }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The trust is replaced whole under the lock: a poisoned lock still holds a complete value.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[napi]
+impl Engine {
+    fn new(host: Host) -> Engine {
+        Engine { host: Arc::new(host), trust: Mutex::new(Trust::new()) }
+    }
+
+    /// Compile the policy in a file or a directory of documents.
+    ///
+    /// @throws `WRIT_POLICY` with `diagnostics: [{file, line, column, message}]` for an
+    /// invalid policy, `WRIT_IO` with `path` when it cannot be read.
+    #[napi(factory)]
+    pub fn from_path(
+        env: Env,
+        path: String,
+        options: Option<EngineOptions>,
+    ) -> napi::Result<Engine> {
+        let made = writ::Engine::from_path(&path)
+            .map_err(|e| Failure::policy(&e))
+            .and_then(|e| host(e, options));
+        js(&env, made.map(Engine::new))
+    }
+
+    /// Compile a policy document held in memory (`format`: `yaml`, the default, or `json`).
+    ///
+    /// @throws `WRIT_POLICY` with `diagnostics` for an invalid policy.
+    #[napi(factory)]
+    pub fn from_string(
+        env: Env,
+        text: String,
+        #[napi(ts_arg_type = "'yaml' | 'json'")] format: Option<String>,
+        options: Option<EngineOptions>,
+    ) -> napi::Result<Engine> {
+        let made = compile(&text, format.as_deref()).and_then(|e| host(e, options));
+        js(&env, made.map(Engine::new))
+    }
+
+    /// The version of the current policy (a hash of its documents).
+    #[napi(getter)]
+    pub fn policy_version(&self) -> String {
+        self.host.engine().policy_version().to_owned()
+    }
+
+    /// The resources the policy declares.
+    #[napi(getter)]
+    pub fn resources(&self) -> Vec<String> {
+        self.host.engine().resource_names().map(str::to_owned).collect()
+    }
+
+    fn decide(&self, env: &Env, request: &Request) -> Decision {
+        let _js = JsThread::enter(env);
+        let checked = self.host.check(request);
+        decision::from_checked(&checked, &request.resource)
+    }
+
+    /// Decide a request (`{principal: {id, groups}, resource, action: {sql | command | argv |
+    /// http | tool}, token?, grant?, approval?}`), write its audit event and return the
+    /// decision. Anything that cannot be verified or recorded is denied.
+    ///
+    /// @throws `WRIT_REQUEST` for a malformed request (unknown field, missing action, ...).
+    #[napi(ts_args_type = "request: Request")]
+    pub fn check(&self, env: Env, request: Value) -> napi::Result<Decision> {
+        let request = js(&env, parse_request(request))?;
+        Ok(self.decide(&env, &request))
+    }
+
+    /// `check` on the libuv thread pool: for bulk or slow checks off the JS thread.
+    /// Audit callbacks still run on the JS thread before the promise settles.
+    #[napi(ts_args_type = "request: Request", ts_return_type = "Promise<Decision>")]
+    pub fn check_async(&self, request: Value) -> AsyncTask<CheckTask> {
+        AsyncTask::new(CheckTask { host: Arc::clone(&self.host), request: parse_request(request) })
+    }
+
+    /// Decide SQL text run by `principal` (with `groups`) on `resource`.
+    #[napi]
+    pub fn check_sql(
+        &self,
+        env: Env,
+        principal: String,
+        resource: String,
+        sql: String,
+        groups: Option<Vec<String>>,
+    ) -> Decision {
+        let request = Request::sql(self::principal(principal, groups), resource, sql);
+        self.decide(&env, &request)
+    }
+
+    /// Decide a shell command line run by `principal` on `resource`.
+    #[napi]
+    pub fn check_command(
+        &self,
+        env: Env,
+        principal: String,
+        resource: String,
+        line: String,
+        groups: Option<Vec<String>>,
+    ) -> Decision {
+        let request = Request::command(self::principal(principal, groups), resource, line);
+        self.decide(&env, &request)
+    }
+
+    /// Decide a tool call (`name`, JSON `arguments`) made by `principal` on `resource`.
+    #[napi]
+    pub fn check_tool(
+        &self,
+        env: Env,
+        principal: String,
+        resource: String,
+        name: String,
+        #[napi(ts_arg_type = "Record<string, any> | undefined | null")] arguments: Option<Value>,
+        groups: Option<Vec<String>>,
+    ) -> Decision {
+        let call = ToolCall { name, arguments: arguments.unwrap_or(Value::Null) };
+        let request =
+            Request::new(self::principal(principal, groups), resource, Action::Tool(call));
+        self.decide(&env, &request)
+    }
+
+    /// Mask the rows of the result of an allowed request, as `decision`'s mask plan says, and
+    /// write one masking event. `columns` are the result's column names in order; `rows` are
+    /// arrays of values in that order, or objects keyed by those names. Returns new rows of the
+    /// same shape (the input is not changed) and how many values of each kind were masked.
+    ///
+    /// @throws `WRIT_MASK` with `kind`: `not_allowed` (the decision is not `allow`: the result
+    /// must not be returned at all), `plan` (the plan does not fit these columns or needs the
+    /// mask key), `shape` (a row is neither an array nor an object of the columns), `audit`
+    /// (the pass could not be recorded and the policy fails closed).
+    #[napi(
+        ts_args_type = "decision: Decision, columns: string[], rows: Array<unknown[]> | Array<Record<string, unknown>>"
+    )]
+    pub fn mask_rows(
+        &self,
+        env: Env,
+        decision: Decision,
+        columns: Vec<String>,
+        rows: Vec<Value>,
+    ) -> napi::Result<MaskResult> {
+        let _js = JsThread::enter(&env);
+        let job = js(&env, rows::MaskJob::new(&decision, columns, rows))?;
+        js(&env, job.run(&self.host).map(rows::MaskJob::finish))
+    }
+
+    /// `maskRows` on the libuv thread pool, for large results. Concurrent calls are safe.
+    #[napi(
+        ts_args_type = "decision: Decision, columns: string[], rows: Array<unknown[]> | Array<Record<string, unknown>>",
+        ts_return_type = "Promise<MaskResult>"
+    )]
+    pub fn mask_rows_async(
+        &self,
+        decision: Decision,
+        columns: Vec<String>,
+        rows: Vec<Value>,
+    ) -> AsyncTask<MaskTask> {
+        AsyncTask::new(MaskTask {
+            host: Arc::clone(&self.host),
+            job: rows::MaskJob::new(&decision, columns, rows),
+            failure: None,
+        })
+    }
+
+    /// Call `callback` with every audit event, as one line of JSON text (OCSF-shaped; see the
+    /// core's DESIGN.md). The callback runs on the JS thread before the check returns (or,
+    /// for `*Async` calls, before the promise settles). If it throws, the request is denied
+    /// unless the policy says `audit: {on_failure: continue}`. It must be synchronous: a
+    /// returned promise is not awaited.
+    #[napi(ts_args_type = "callback: (event: string) => void")]
+    pub fn on_audit(
+        &self,
+        env: Env,
+        callback: Function<String, Unknown<'static>>,
+    ) -> napi::Result<()> {
+        let sink = audit::sink(&env, callback)?;
+        self.host.add_sink(Arc::new(sink));
+        Ok(())
+    }
+
+    /// Append every audit event to a hash-chained JSON Lines file (`writ audit verify` checks
+    /// it); the chain continues an existing file.
+    ///
+    /// @throws `WRIT_AUDIT` when the file cannot be opened or continued.
+    #[napi]
+    pub fn add_audit_file(&self, env: Env, path: String) -> napi::Result<()> {
+        let sink = writ::audit::FileSink::open(&path).map_err(|e| {
+            Failure::new("WRIT_AUDIT", e.to_string()).with(serde_json::json!({"path": path}))
+        });
+        let sink = js(&env, sink)?;
+        self.host.add_sink(Arc::new(sink));
+        Ok(())
+    }
+
+    /// Compile the policy at `path` and swap it in atomically; checks already running finish
+    /// under the old policy. On error the old policy stays.
+    ///
+    /// @throws as `Engine.fromPath`.
+    #[napi]
+    pub fn reload_path(&self, env: Env, path: String) -> napi::Result<()> {
+        let engine = js(&env, writ::Engine::from_path(&path).map_err(|e| Failure::policy(&e)))?;
+        self.host.reload(engine);
+        Ok(())
+    }
+
+    /// Compile a policy held in memory and swap it in atomically (see `reloadPath`).
+    ///
+    /// @throws as `Engine.fromString`.
+    #[napi]
+    pub fn reload_string(
+        &self,
+        env: Env,
+        text: String,
+        #[napi(ts_arg_type = "'yaml' | 'json'")] format: Option<String>,
+    ) -> napi::Result<()> {
+        let engine = js(&env, compile(&text, format.as_deref()))?;
+        self.host.reload(engine);
+        Ok(())
+    }
+
+    fn update_trust(&self, change: impl FnOnce(Trust) -> Trust) {
+        let mut trust = lock(&self.trust);
+        let next = change(trust.clone());
+        *trust = next.clone();
+        self.host.set_trust(next);
+    }
+
+    /// Trust grants signed by `key`: a `SigningKey` (its public half), a public PEM (key id
+    /// `kid`, else its `kid:` line) or a JWK string.
+    ///
+    /// @throws `WRIT_KEY` when the key cannot be read.
+    #[napi]
+    pub fn trust_grant_key(
+        &self,
+        env: Env,
+        key: Either<ClassInstance<SigningKey>, String>,
+        kid: Option<String>,
+    ) -> napi::Result<()> {
+        let key = js(&env, keys::verifying_key(key, kid))?;
+        self.update_trust(|t| t.grant_key(key));
+        Ok(())
+    }
+
+    /// Trust approvals signed by `key` (as `trustGrantKey`).
+    ///
+    /// @throws `WRIT_KEY` when the key cannot be read.
+    #[napi]
+    pub fn trust_approval_key(
+        &self,
+        env: Env,
+        key: Either<ClassInstance<SigningKey>, String>,
+        kid: Option<String>,
+    ) -> napi::Result<()> {
+        let key = js(&env, keys::verifying_key(key, kid))?;
+        self.update_trust(|t| t.approval_key(key));
+        Ok(())
+    }
+
+    /// Supply the shared secret an `HS256` token issuer names with `shared_secret: <id>`.
+    #[napi]
+    pub fn trust_shared_secret(&self, id: String, secret: Buffer) {
+        self.update_trust(|t| t.shared_secret(id, secret.as_ref()));
+    }
+
+    /// Revoke a grant link or an approval by id: later checks using it are denied.
+    #[napi]
+    pub fn revoke(&self, id: String) {
+        self.host.revoke(id);
+    }
+}
+
+/// `Engine.checkAsync` on the libuv pool.
+pub struct CheckTask {
+    host: Arc<Host>,
+    request: Result<Request, Failure>,
+}
+
+impl Task for CheckTask {
+    type Output = (Checked, String);
+    type JsValue = Decision;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        match &self.request {
+            Ok(request) => Ok((self.host.check(request), request.resource.clone())),
+            Err(f) => Err(napi::Error::from_reason(f.message.clone())),
+        }
+    }
+
+    fn resolve(&mut self, _env: Env, (checked, resource): Self::Output) -> napi::Result<Decision> {
+        Ok(decision::from_checked(&checked, &resource))
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Decision> {
+        match &self.request {
+            Err(f) => Err(f.clone().into_napi(&env)),
+            Ok(_) => Err(err),
+        }
+    }
+}
+
+/// `Engine.maskRowsAsync` on the libuv pool.
+pub struct MaskTask {
+    host: Arc<Host>,
+    job: Result<rows::MaskJob, Failure>,
+    failure: Option<Failure>,
+}
+
+impl Task for MaskTask {
+    type Output = rows::MaskDone;
+    type JsValue = MaskResult;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let outcome = match &mut self.job {
+            Ok(job) => std::mem::take(job).run(&self.host),
+            Err(f) => Err(f.clone()),
+        };
+        outcome.map_err(|f| {
+            let message = f.message.clone();
+            self.failure = Some(f);
+            napi::Error::from_reason(message)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<MaskResult> {
+        Ok(rows::MaskJob::finish(output))
+    }
+
+    fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<MaskResult> {
+        match self.failure.take() {
+            Some(f) => Err(f.into_napi(&env)),
+            None => Err(err),
+        }
+    }
+}
