@@ -6,8 +6,19 @@ from typing import Any, Optional, Union, final
 
 from ._types import Effect
 
+__all__ = [
+    "__version__",
+    "Decision",
+    "Engine",
+    "SigningKey",
+    "VerifyingKey",
+    "keygen",
+    "mint_grant",
+    "request_digest",
+    "sign_approval",
+]
+
 __version__: str
-CORE_VERSION: str
 
 _Path = Union[str, PathLike[str]]
 _Json = Any
@@ -71,14 +82,18 @@ class Engine:
     def from_str(
         text: str,
         *,
-        name: str = "<policy>",
+        name: str = ...,  # "<policy>"
         format: Optional[str] = None,
         mask_key: Optional[bytes] = None,
         now: Optional[int] = None,
     ) -> Engine: ...
     def reload_path(self, path: _Path) -> None: ...
     def reload_str(
-        self, text: str, *, name: str = "<policy>", format: Optional[str] = None
+        self,
+        text: str,
+        *,
+        name: str = ...,  # "<policy>"
+        format: Optional[str] = None,
     ) -> None: ...
     @property
     def policy_version(self) -> str: ...
