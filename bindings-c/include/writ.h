@@ -177,6 +177,9 @@ extern "C" {
 /**
  * Release a string that writ handed out as `char *` (a grant, an approval token, a policy
  * version). NULL is accepted. Never pass a string from anywhere else, nor `free()` one of these.
+ *
+ * # Safety
+ * `string` must be NULL or a string returned by writ as `char *`, released once.
  */
 void writ_string_free(char *string);
 
@@ -562,6 +565,9 @@ size_t writ_last_error_length(void);
  * when it had to be cut (what fits is still written); `WRIT_RESULT_ERR_NULL` when `buf` or
  * `out_needed` is NULL or `len` is 0. Unlike other functions, this one leaves the last
  * error as it is.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for `len` bytes of writes; `out_needed` NULL or writable.
  */
 writ_result writ_last_error_message(char *buf, size_t len, size_t *out_needed);
 

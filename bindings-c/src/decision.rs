@@ -103,7 +103,7 @@ pub extern "C" fn writ_effect_name(effect: u32) -> *const c_char {
     name.as_ptr().cast()
 }
 
-fn cached<'a>(cell: &'a OnceLock<CString>, make: impl FnOnce() -> CString) -> *const c_char {
+fn cached(cell: &OnceLock<CString>, make: impl FnOnce() -> CString) -> *const c_char {
     cell.get_or_init(make).as_ptr()
 }
 

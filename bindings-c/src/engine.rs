@@ -589,6 +589,7 @@ pub unsafe extern "C" fn writ_check_json(
 ///
 /// # Safety
 /// As `writ_check_sql`.
+#[expect(clippy::too_many_arguments, reason = "the C arguments of a check, plus the request kind")]
 unsafe fn check_direct(
     engine: *const writ_engine,
     principal: *const writ_principal,

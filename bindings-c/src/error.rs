@@ -101,8 +101,11 @@ pub extern "C" fn writ_last_error_length() -> usize {
 /// when it had to be cut (what fits is still written); `WRIT_RESULT_ERR_NULL` when `buf` or
 /// `out_needed` is NULL or `len` is 0. Unlike other functions, this one leaves the last
 /// error as it is.
+///
+/// # Safety
+/// `buf` must be NULL or valid for `len` bytes of writes; `out_needed` NULL or writable.
 #[unsafe(no_mangle)]
-pub extern "C" fn writ_last_error_message(
+pub unsafe extern "C" fn writ_last_error_message(
     buf: *mut c_char,
     len: usize,
     out_needed: *mut usize,

@@ -45,8 +45,11 @@ use std::ffi::{CString, c_char};
 
 /// Release a string that writ handed out as `char *` (a grant, an approval token, a policy
 /// version). NULL is accepted. Never pass a string from anywhere else, nor `free()` one of these.
+///
+/// # Safety
+/// `string` must be NULL or a string returned by writ as `char *`, released once.
 #[unsafe(no_mangle)]
-pub extern "C" fn writ_string_free(string: *mut c_char) {
+pub unsafe extern "C" fn writ_string_free(string: *mut c_char) {
     ffi::boundary_void(|| {
         if !string.is_null() {
             // SAFETY: the caller passes a pointer obtained from `CString::into_raw` in this

@@ -33,7 +33,7 @@ fn committed_header_matches_the_source() {
             .lines()
             .zip(generated.lines())
             .position(|(a, b)| a != b)
-            .map_or_else(|| committed.lines().count().min(generated.lines().count()), |i| i);
+            .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()));
         panic!(
             "bindings-c/include/writ.h is out of date with the Rust source (first difference at \
              line {}).\nRegenerate it with: WRIT_BLESS=1 cargo test -p writ-c --test header\n\

@@ -131,6 +131,7 @@ int main(void) {
     expect_code(writ_masked_rows_value(rows, 0, 2, &value, NULL), WRIT_RESULT_ERR_ARGUMENT, "column out of range", "column 2");
     EXPECT(value == SENTINEL, "no value on failure");
     writ_masked_rows_free(rows);
+    writ_decision_free(d);
 
     /* WRIT_RESULT_ERR_AUDIT is produced in api.c (a failing audit callback during masking). */
 
