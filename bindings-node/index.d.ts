@@ -320,3 +320,4 @@ export interface Principal {
  * @throws `WRIT_APPROVAL` for an approver without id, a malformed digest or a ttl out of range.
  */
 export declare function signApproval(key: SigningKey, options: ApprovalOptions): string
+// stale
