@@ -33,6 +33,12 @@ export interface GuardOptions {
  */
 export declare function guardServer<S>(server: S, engine: Engine, options: GuardOptions): S
 
+/**
+ * The writ decision that let this tool call run, from the `extra` the SDK hands a tool
+ * handler (what `engine.maskRows` needs to mask the result); `undefined` outside a guarded call.
+ */
+export declare function decisionOf(extra: unknown): Decision | undefined
+
 /** The `_meta` key under which a client may send an approval token (`writa1.…`). */
 export declare const APPROVAL_META_KEY: 'writ/approval'
 /** The `_meta` key under which a refusal carries the decision. */

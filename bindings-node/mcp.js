@@ -15,6 +15,8 @@
 // that throws, arguments that are not JSON) is refused the same way: fail closed.
 
 const GUARDED = Symbol.for('writ.mcp.guarded')
+/** Where an allowed call's decision rides on the SDK's `extra` (see `decisionOf`). */
+const DECISION = Symbol.for('writ.mcp.decision')
 
 /** The `_meta` key under which a client may send an approval token (`writa1.…`). */
 const APPROVAL_META_KEY = 'writ/approval'
@@ -102,6 +104,7 @@ function guardServer(server, engine, options) {
       }
       if (options.onDecision) options.onDecision(decision, params)
       if (decision.effect !== 'allow') return refusal(explain(name, decision), decision)
+      if (extra && typeof extra === 'object') extra[DECISION] = decision
       return handler(request, extra)
     }
     guarded[GUARDED] = true
@@ -119,4 +122,13 @@ function guardServer(server, engine, options) {
   return server
 }
 
-module.exports = { guardServer, APPROVAL_META_KEY, DECISION_META_KEY }
+/**
+ * The writ decision that let this tool call run, from the `extra` the SDK hands a tool
+ * handler: what `engine.maskRows(decision, columns, rows)` needs to mask the tool's result.
+ * `undefined` outside a guarded call.
+ */
+function decisionOf(extra) {
+  return extra && typeof extra === 'object' ? extra[DECISION] : undefined
+}
+
+module.exports = { guardServer, decisionOf, APPROVAL_META_KEY, DECISION_META_KEY }

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 import { z } from 'zod'
+import { execFileSync } from 'node:child_process'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -14,7 +15,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprot
 
 const require = createRequire(import.meta.url)
 const { Engine, SigningKey, signApproval } = require('../index.js')
-const { guardServer, APPROVAL_META_KEY, DECISION_META_KEY } = require('../mcp.js')
+const { guardServer, decisionOf, APPROVAL_META_KEY, DECISION_META_KEY } = require('../mcp.js')
 
 const policies = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'policies')
 const NOW = 1_800_000_000
@@ -207,4 +208,36 @@ test('McpServer guarded before its first tool is registered', async () => {
   assert.equal((await client.callTool({ name: 'run_command', arguments: { command: 'rm -rf /' } })).isError, true)
   assert.deepEqual(ran, ['ls'])
   await client.close()
+})
+
+test('a tool handler masks its result with the decision that let it run', async () => {
+  const engine = Engine.fromPath(join(policies, 'customer-masking'))
+  const server = new McpServer({ name: 'crm', version: '1.0.0' })
+  const seen = []
+  server.registerTool('query', { inputSchema: { sql: z.string() } }, async ({ sql }, extra) => {
+    const decision = decisionOf(extra)
+    seen.push(decision.effect)
+    const masked = engine.maskRows(decision, ['id', 'email'], [[1, 'ann@example.com']])
+    return { content: [{ type: 'text', text: JSON.stringify(masked.rows) }] }
+  })
+  // The tool's SQL is decided as such (the pack has no tool resource: check the SQL itself).
+  guardServer(server, {
+    check: (req) => engine.checkSql('agent:support-bot', 'crm', req.action.tool.arguments.sql, ['support']),
+  }, { principal: { id: 'agent:support-bot' }, resource: 'crm' })
+  const client = await connect(server)
+  const r = await client.callTool({ name: 'query', arguments: { sql: 'SELECT id, email FROM customers' } })
+  assert.ok(!r.isError, JSON.stringify(r))
+  assert.equal(r.content[0].text, '[[1,"***@example.com"]]')
+  assert.deepEqual(seen, ['allow'])
+  assert.equal(decisionOf({}), undefined)
+  await client.close()
+})
+
+test('the example MCP server runs and refuses what its policy refuses', () => {
+  const example = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'node', 'mcp-server.mjs')
+  const out = execFileSync(process.execPath, [example], { encoding: 'utf8' })
+  assert.match(out, /\[\[1,"Ann Lee","\*\*\*@example\.com"\]/)
+  assert.match(out, /REFUSED: writ: tool `sql_query` needs approval: .*sha256:[0-9a-f]{64}/)
+  assert.match(out, /2 calls ran, 4 were refused/)
+  assert.ok(!out.includes('ann.lee@example.com'), 'no clear e-mail in the output')
 })
