@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     let host = Host::new(engine);
     let principal = Principal::new(principal.as_str(), Vec::<String>::new());
     // As `checkSql` does: build the request, check it, look at the decision.
-    let mut run = |n: u32| {
+    let run = |n: u32| {
         let started = Instant::now();
         let mut allowed = 0u32;
         for _ in 0..n {
