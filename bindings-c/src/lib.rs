@@ -65,3 +65,81 @@ pub extern "C" fn writ_version() -> *const c_char {
     static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
     VERSION.as_ptr().cast()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "test code: a failed expectation must stop the test"
+    )]
+
+    use super::*;
+    use std::ffi::CStr;
+
+    fn last_error() -> String {
+        // SAFETY: `writ_last_error` never returns NULL and the text is NUL-terminated.
+        unsafe { CStr::from_ptr(writ_last_error()) }.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn handles_shared_between_threads_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<writ_engine>();
+        assert_send_sync::<writ_decision>();
+        assert_send_sync::<writ_masked_rows>();
+    }
+
+    #[test]
+    fn a_panic_stops_at_the_boundary_with_its_message() {
+        let rc = ffi::boundary(|| panic!("boom"));
+        assert_eq!(rc, writ_result::ErrPanic);
+        assert!(last_error().contains("boom"), "{}", last_error());
+        assert_eq!(ffi::boundary(|| Ok(())), writ_result::Ok);
+        assert_eq!(last_error(), "", "a success clears the message");
+        assert_eq!(ffi::boundary_value(7, || panic!("boom")), 7);
+    }
+
+    #[test]
+    fn nul_bytes_never_cut_a_string_short() {
+        let c = ffi::c_string("a\0b");
+        assert_eq!(c.to_str().unwrap(), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn out_parameters_are_untouched_on_failure() {
+        let policy = "version: 1\nresources: [{name: db, kind: postgres}]\nrules: []\n";
+        let mut engine: *mut writ_engine = std::ptr::dangling_mut();
+        let before = engine;
+        // SAFETY: valid pointers and lengths; `engine` is writable.
+        let rc = unsafe {
+            writ_engine_new_from_buffer(
+                c"p.yaml".as_ptr(),
+                6,
+                "version: 9\n".as_ptr().cast(),
+                11,
+                std::ptr::null(),
+                &mut engine,
+            )
+        };
+        assert_eq!(rc, writ_result::ErrPolicy);
+        assert_eq!(engine, before);
+        assert!(last_error().starts_with("p.yaml:1:"), "{}", last_error());
+        // SAFETY: as above.
+        let rc = unsafe {
+            writ_engine_new_from_buffer(
+                c"p.yaml".as_ptr(),
+                6,
+                policy.as_ptr().cast(),
+                policy.len(),
+                std::ptr::null(),
+                &mut engine,
+            )
+        };
+        assert_eq!(rc, writ_result::Ok, "{}", last_error());
+        assert_ne!(engine, before);
+        // SAFETY: a live engine, freed once.
+        unsafe { writ_engine_free(engine) };
+    }
+}
