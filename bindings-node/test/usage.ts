@@ -1,0 +1,36 @@
+// Compiled (not run) by types.test.mjs: the committed declarations (index.d.ts, mcp.d.ts)
+// must describe the API as the tests and examples use it.
+import { Engine, SigningKey, generateKey, mintGrant, signApproval } from '../index'
+import type { Decision, Effect, MaskResult, Request } from '../index'
+import { guardServer, decisionOf, APPROVAL_META_KEY } from '../mcp'
+
+const engine: Engine = Engine.fromString('version: 1', 'yaml', { now: 1, maskKey: Buffer.alloc(32) })
+const request: Request = { principal: { id: 'a', groups: [] }, resource: 'db', action: { sql: 'SELECT 1' } }
+const d: Decision = engine.check(request)
+const e: Effect = d.effect
+const allowed: boolean = e === 'allow' || e === 'approval_required' || e === 'deny'
+const cols: string[] = d.maskedColumns
+const m: MaskResult = engine.maskRows(d, ['a'], [[1]])
+const counts: Record<string, number> = m.counts
+async function later(): Promise<void> {
+  const a: Decision = await engine.checkAsync({ resource: 'db', action: { command: 'ls' } })
+  const r: MaskResult = await engine.maskRowsAsync(a, ['a'], [{ a: 1 }])
+  void r
+}
+engine.onAudit((event: string) => void event)
+const key: SigningKey = generateKey('k')
+engine.trustGrantKey(key)
+engine.trustApprovalKey('{"kty":"OKP"}')
+const grant: string = mintGrant(key, { from: { id: 'a', groups: [] }, to: 'b', scope: {}, ttl: 60 })
+const token: string = signApproval(key, { approver: { id: 'u', groups: ['g'] }, digest: d.digest })
+const version: string = engine.policyVersion
+guardServer({}, engine, { principal: { id: 'a' }, resource: (params) => params.name })
+const maybe: Decision | undefined = decisionOf({})
+const metaKey: 'writ/approval' = APPROVAL_META_KEY
+
+// @ts-expect-error: an effect is one of three words
+const wrong: Effect = 'maybe'
+// @ts-expect-error: an action has exactly the documented shapes
+const badAction: Request = { resource: 'db', action: { ftp: 'x' } }
+
+export { allowed, cols, counts, later, grant, token, version, maybe, metaKey, wrong, badAction }
