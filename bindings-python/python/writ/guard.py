@@ -19,6 +19,7 @@ from typing import Any, Callable, Collection, Optional, TypeVar, Union, cast
 
 from ._writ import Decision, Engine
 from .errors import ApprovalRequired, PermissionDenied
+from .integrations._common import Approvals, lookup
 
 __all__ = ["guard", "enforce"]
 
@@ -47,12 +48,15 @@ def guard(
     name: Optional[str] = None,
     groups: Union[Collection[str], Callable[[], Collection[str]]] = (),
     exclude: Collection[str] = (),
+    approvals: Optional[Approvals] = None,
 ) -> Callable[[F], F]:
     """Decorate a tool function so each call is checked by ``engine`` first.
 
     ``principal`` (and ``groups``) may be callables, evaluated at each call (for a principal
-    held in a context variable). The decision of the last allowed call of the wrapper is not
-    kept: each call is checked on its own.
+    held in a context variable). ``approvals`` (a mapping or a function from request digest to
+    approval token) is where the host keeps approvals people signed: a call that needs one is
+    checked again with the token for its digest, and runs if writ honours it. Each call is
+    checked on its own.
     """
 
     def decorate(function: F) -> F:
@@ -75,12 +79,15 @@ def guard(
                 else:
                     arguments[key] = value
             who = principal() if callable(principal) else principal
-            member_of = groups() if callable(groups) else groups
-            return enforce(
-                engine.check_tool(
-                    who, tool, arguments, resource=resource, groups=list(member_of)
-                )
-            )
+            member_of = list(groups() if callable(groups) else groups)
+            decision = engine.check_tool(who, tool, arguments, resource=resource, groups=member_of)
+            if decision.approval_required:
+                token = lookup(approvals, decision.digest)
+                if token:
+                    decision = engine.check_tool(
+                        who, tool, arguments, resource=resource, groups=member_of, approval=token
+                    )
+            return enforce(decision)
 
         if inspect.iscoroutinefunction(function):
 
