@@ -105,7 +105,11 @@ fn replay_is_a_ci_gate_for_a_policy_change() {
         std::fs::read_to_string(repo().join("policies/data-agents/policy.yaml")).unwrap();
     let marker = "  - id: no-unbounded-writes\n    effect: deny";
     assert!(original.contains(marker));
-    let looser = original.replace(marker, "  - id: no-unbounded-writes\n    effect: approval");
+    let examples = r#"deny: ["DELETE FROM sessions", "UPDATE users SET active = false"]"#;
+    assert!(original.contains(examples));
+    let looser = original
+        .replace(marker, "  - id: no-unbounded-writes\n    effect: approval")
+        .replace(examples, &examples.replace("deny:", "approval_required:"));
     std::fs::write(new.join("policy.yaml"), looser).unwrap();
     let new_s = new.display().to_string();
     let out = writ(&["audit", "replay", &log_s, "--policy", &new_s, "--format", "json"], "");

@@ -68,7 +68,7 @@
 //!   [`lexer::MAX_CHAIN_OPERATORS`] is not parsed (its tree would be too deep to walk safely);
 //!   it falls back to its keywords with an error.
 
-use super::functions::is_side_effect;
+use super::functions::{is_pg_builtin, is_side_effect};
 use super::lexer::{self, MAX_CHAIN_OPERATORS};
 use super::{Dialect, Flag, SqlView, StatementKind, StatementView};
 use sqlparser::ast::{
@@ -79,8 +79,9 @@ use sqlparser::dialect::{
     BigQueryDialect, Dialect as SqlDialect, GenericDialect, MsSqlDialect, MySqlDialect,
     PostgreSqlDialect, SQLiteDialect, SnowflakeDialect,
 };
+use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::TokenWithSpan;
+use sqlparser::tokenizer::{Token, TokenWithSpan};
 use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
@@ -193,6 +194,25 @@ pub fn classify(sql: &str, dialect: Dialect) -> SqlView {
                     }
                 }
             }
+        }
+    }
+    // sqlparser reads `SELECT INTO t FROM u` (no select list) as a column named `into` with
+    // the alias `t`. A statement that still looks read-only but holds an unquoted INTO keyword
+    // is taken to create a table.
+    let has_into = |piece: &[TokenWithSpan]| {
+        piece.iter().any(|t| {
+            matches!(&t.token, Token::Word(w) if w.keyword == Keyword::INTO && w.quote_style.is_none())
+        })
+    };
+    let into: Vec<bool> = if pieces.len() == statements.len() {
+        pieces.iter().map(|p| has_into(p)).collect()
+    } else {
+        vec![pieces.iter().any(|p| has_into(p)); statements.len()]
+    };
+    for (s, into) in statements.iter_mut().zip(into) {
+        if into && s.read_only {
+            s.read_only = false;
+            s.flags.push(Flag::SelectInto);
         }
     }
     let multi = statements.len() > 1;
@@ -478,9 +498,11 @@ impl Analyzer {
         self.write(object_name(name));
     }
 
-    /// A flag; inside a plain `EXPLAIN` only [`Flag::SideEffectFunction`] counts.
+    /// A flag; inside a plain `EXPLAIN` only function calls count (the planner may evaluate
+    /// them).
     fn flag(&mut self, flag: Flag) {
-        if self.plain_explain == 0 || flag == Flag::SideEffectFunction {
+        if self.plain_explain == 0 || matches!(flag, Flag::SideEffectFunction | Flag::UserFunction)
+        {
             self.flags.insert(flag);
         }
     }
@@ -492,12 +514,21 @@ impl Analyzer {
     }
 
     fn function(&mut self, name: &ObjectName) {
-        self.function_str(function_name(name));
+        // Built-ins are looked up with quoted parts as written: `"Lower"()` is not `lower()`.
+        self.function_exact(function_name(name), &object_name(name));
     }
 
     fn function_str(&mut self, name: String) {
+        let exact = name.clone();
+        self.function_exact(name, &exact);
+    }
+
+    /// A call of `name` (lowercase, for policies), `exact` being the name PostgreSQL resolves.
+    fn function_exact(&mut self, name: String, exact: &str) {
         if is_side_effect(&name) {
             self.flag(Flag::SideEffectFunction);
+        } else if self.dialect == Dialect::Postgres && !is_pg_builtin(exact) {
+            self.flag(Flag::UserFunction);
         }
         self.functions.insert(name);
     }

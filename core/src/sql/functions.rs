@@ -12,6 +12,75 @@
 //! (denial of service). Extend it by adding a lowercase name in the right group; keep the
 //! names unique (a test checks it).
 
+/// The functions PostgreSQL ships (its `pg_catalog` schema), one per line after `#` comments.
+const PG_CATALOG: &str = include_str!("pg_functions.txt");
+
+/// Function-call syntax PostgreSQL handles in its grammar, not in `pg_catalog`, which sqlparser
+/// still parses as function calls.
+const PG_SYNTAX: &[&str] = &[
+    "coalesce",
+    "grouping",
+    "nullif",
+    "greatest",
+    "least",
+    "trim",
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "localtime",
+    "localtimestamp",
+    "current_role",
+    "current_catalog",
+    "session_user",
+    "system_user",
+    "user",
+    "xmlelement",
+    "xmlforest",
+    "xmlconcat",
+    "xmlparse",
+    "xmlpi",
+    "xmlroot",
+    "xmlserialize",
+    "xmlexists",
+    "json_object",
+    "json_array",
+    "json_objectagg",
+    "json_arrayagg",
+    "json_value",
+    "json_query",
+    "json_exists",
+    "json_scalar",
+    "json_serialize",
+    "json",
+    "treat",
+    "row",
+    "array",
+    "any",
+    "all",
+    "some",
+];
+
+/// True when `name` (as writ names functions: lowercase unless quoted, qualified as written)
+/// is a function PostgreSQL ships: unqualified or in `pg_catalog`, and in its catalog.
+pub fn is_pg_builtin(name: &str) -> bool {
+    static NAMES: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        PG_CATALOG
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .chain(PG_SYNTAX.iter().copied())
+            .collect()
+    });
+    let mut parts = name.rsplit('.');
+    let last = parts.next().unwrap_or(name);
+    match parts.next() {
+        Some(schema) if schema != "pg_catalog" => false,
+        _ => names.contains(last),
+    }
+}
+
 /// Functions with side effects, lowercase and unqualified, grouped by database.
 pub static SIDE_EFFECT_FUNCTIONS: &[&str] = &[
     // --- PostgreSQL: other sessions and server state -------------------------------------
@@ -182,5 +251,15 @@ mod tests {
         assert!(!is_side_effect("pg_sleep_x"));
         assert!(!is_side_effect("count"));
         assert!(!is_side_effect("nextval.count"));
+    }
+
+    #[test]
+    fn postgres_builtins_are_known_and_user_functions_are_not() {
+        for f in ["count", "lower", "now", "generate_series", "coalesce", "pg_catalog.lower"] {
+            assert!(is_pg_builtin(f), "{f}");
+        }
+        for f in ["my_func", "public.lower", "Lower", "app.report"] {
+            assert!(!is_pg_builtin(f), "{f}");
+        }
     }
 }

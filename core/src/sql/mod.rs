@@ -19,7 +19,7 @@ mod functions;
 mod lexer;
 
 pub use classify::classify;
-pub use functions::SIDE_EFFECT_FUNCTIONS;
+pub use functions::{SIDE_EFFECT_FUNCTIONS, is_pg_builtin};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -287,11 +287,15 @@ pub enum Flag {
     DynamicSql,
     /// sqlparser rejected the statement; its kind comes from its first keywords only.
     Unparsed,
+    /// PostgreSQL: calls a function PostgreSQL does not ship (a user-defined function, or one
+    /// in another schema than `pg_catalog`). Its body is not visible to writ and may write, so
+    /// the statement is not read-only; allow such calls by name with a rule's `functions`.
+    UserFunction,
 }
 
 impl Flag {
     /// Every flag, in a stable order.
-    pub const ALL: [Flag; 14] = [
+    pub const ALL: [Flag; 15] = [
         Flag::NoWhere,
         Flag::MultiStatement,
         Flag::DataModifyingCte,
@@ -306,6 +310,7 @@ impl Flag {
         Flag::ChangesIdentity,
         Flag::DynamicSql,
         Flag::Unparsed,
+        Flag::UserFunction,
     ];
 
     /// The snake_case word used in policies and JSON.
@@ -325,6 +330,7 @@ impl Flag {
             Flag::ChangesIdentity => "changes_identity",
             Flag::DynamicSql => "dynamic_sql",
             Flag::Unparsed => "unparsed",
+            Flag::UserFunction => "user_function",
         }
     }
 }
