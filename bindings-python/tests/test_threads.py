@@ -53,23 +53,35 @@ rules: [{id: both, effect: allow, when: {sql: {kinds: [select, delete]}}}]
     engine = writ.Engine.from_str(reads_only)
     stop = threading.Event()
     seen: set[tuple[str, bool]] = set()
+    mixed: list[writ.Decision] = []
 
     def checker() -> None:
         while not stop.is_set():
             d = engine.check_sql("a", "DELETE FROM t", resource="db")
             # Each decision comes wholly from one policy: allowed only by `both`.
             seen.add((d.policy, d.allowed))
-            assert d.allowed == (d.rules == ["both"])
+            if d.allowed != (d.rules == ["both"]):
+                mixed.append(d)
 
     threads = [threading.Thread(target=checker) for _ in range(4)]
     for t in threads:
         t.start()
-    for i in range(50):
+    deadline = time.monotonic() + 10
+    i = 0
+    while time.monotonic() < deadline and (i < 50 or len({a for _, a in seen}) < 2):
         engine.reload_str(allow_delete if i % 2 == 0 else reads_only)
+        time.sleep(0.002)
+        i += 1
     stop.set()
     for t in threads:
         t.join()
+    assert not mixed
     assert {allowed for _, allowed in seen} == {True, False}
+    # One policy version, one answer: no check mixed the two policies.
+    by_policy: dict[str, set[bool]] = {}
+    for policy, allowed in seen:
+        by_policy.setdefault(policy, set()).add(allowed)
+    assert len(by_policy) == 2 and all(len(v) == 1 for v in by_policy.values())
 
 
 def test_the_gil_is_released_during_a_check() -> None:

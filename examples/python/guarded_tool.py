@@ -71,7 +71,7 @@ def call(tool: Callable[..., Any], *args: Any) -> Any:
         print(f"tool>  needs approval ({pending.rules}): {pending.digest}")
         return pending
     except writ.PermissionDenied as denied:
-        reason = denied.decision.reason if denied.decision else str(denied)
+        reason = denied.decision.reason if denied.decision is not None else str(denied)
         print(f"tool>  denied ({denied.rules}): {reason}")
         return denied
     print(f"tool>  {result}")
