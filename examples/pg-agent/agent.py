@@ -146,8 +146,10 @@ def grant_link_ids(grant: str) -> list[str]:
 class SqlTool:
     """The `run_sql` tool an agent framework would register for one agent."""
 
-    def __init__(self, agent: str, conn: writ.dbapi.Connection, serial: threading.Lock) -> None:
+    def __init__(self, agent: str, conn: writ.dbapi.Connection, serial: threading.Lock,
+                 grant_id: Optional[str] = None) -> None:
         self.agent = agent
+        self.grant_id = grant_id  # the link id of the grant the agent holds, for the transcript
         self._conn = conn
         self._serial = serial
 
@@ -211,7 +213,8 @@ class Session:
             print(f"  !! expected {expect}")
         if self._out:
             record = {"call": self.calls, "agent": tool.agent, "sql": sql, "expect": expect,
-                      "grant": grant if tool.agent == HELPER else None, **result}
+                      "grant": grant if tool.grant_id else None, "grant_id": tool.grant_id,
+                      **result}
             self._out.write(json.dumps(record, default=str) + "\n")
             self._out.flush()
         return result
@@ -260,7 +263,7 @@ def main() -> int:
     [grant_id] = grant_link_ids(grant)
     print(f"\norchestrator> grant {grant_id} for {HELPER}: {json.dumps(HELPER_SCOPE)}, "
           f"{HELPER_TTL} s ({len(grant)} bytes)")
-    helper = SqlTool(HELPER, connect(engine, args.dbname, HELPER, grant=grant), serial)
+    helper = SqlTool(HELPER, connect(engine, args.dbname, HELPER, grant=grant), serial, grant_id)
 
     # Reads: e-mails and SSNs arrive masked, also through an alias and a join.
     session.call(helper, "SELECT id, name, email, ssn, plan FROM customers ORDER BY id", "ok")
@@ -302,7 +305,8 @@ def main() -> int:
     # A grant is short-lived: one minted ten minutes ago for a minute is refused.
     stale = writ.mint_grant(grant_key, principal=ORCHESTRATOR, groups=ORCHESTRATOR_GROUPS,
                             to=HELPER, scope=HELPER_SCOPE, ttl=60, now=int(time.time()) - 600)
-    late = SqlTool(HELPER, connect(engine, args.dbname, HELPER, grant=stale), serial)
+    late = SqlTool(HELPER, connect(engine, args.dbname, HELPER, grant=stale), serial,
+                   grant_link_ids(stale)[0])
     session.call(late, "SELECT id, total FROM orders WHERE total > 50", "denied",
                  note="an expired grant", grant="expired")
     # The task is done: the orchestrator revokes the helper's grant before its expiry.

@@ -1,0 +1,128 @@
+"""run-test's audit check: the audit log written by agent.py against its transcript.
+
+Usage: python check_audit.py AUDIT_LOG TRANSCRIPT [CLEAR_VALUES]
+
+The chain itself is verified by `writ audit verify` (run-test); this checks the content:
+- one decision event per tool call, in order, with the call's SQL and effect;
+- every call the helper made with its valid grant carries `actor.delegation` naming the helper
+  and that grant's link id, decided for the orchestrator (`actor.user.uid`); the
+  orchestrator's own calls carry no delegation; calls with the expired or revoked grant are
+  denied before any principal is established (no actor, no delegation) and name the grant in
+  their reason;
+- exactly one event honours an approval (the approved DELETE, approved by the data owner), and
+  the replay with the same approval is refused because that approval id is revoked;
+- masking events exist for the reads that returned rows, and no event anywhere holds a clear
+  e-mail or SSN (CLEAR_VALUES: a file with one value a line).
+Prints each failure and exits 1 when there is one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ORCHESTRATOR = "agent:orchestrator"
+HELPER = "agent:report-helper"
+EFFECT = {"ok": "allow", "denied": "deny", "approval_required": "approval_required"}
+
+failures: list[str] = []
+
+
+def fail(message: str) -> None:
+    failures.append(message)
+    print(f"FAIL (audit): {message}", file=sys.stderr)
+
+
+def main() -> int:
+    audit_path, transcript_path = Path(sys.argv[1]), Path(sys.argv[2])
+    audit_text = audit_path.read_text(encoding="utf-8")
+    events = [json.loads(line) for line in audit_text.splitlines() if line.strip()]
+    calls = [json.loads(line) for line in transcript_path.read_text().splitlines() if line]
+    decisions = [e for e in events if e["api"]["operation"] != "mask"]
+    masks = [e for e in events if e["api"]["operation"] == "mask"]
+    if not calls:
+        fail("the transcript has no calls")
+    if len(decisions) != len(calls):
+        fail(f"{len(decisions)} decision events for {len(calls)} tool calls")
+
+    honoured: list[dict[str, Any]] = []
+    for call, event in zip(calls, decisions):
+        where = f"call {call['call']} ({call['sql']!r})"
+        w = event["writ"]
+        actor = event.get("actor") or {}
+        delegation = actor.get("delegation") or []
+        if w.get("effect") != EFFECT[call["status"]]:
+            fail(f"{where}: audit effect {w.get('effect')}, the tool saw {call['status']}")
+        approval = w.get("approval") or {}
+        if approval.get("status") == "honoured":
+            honoured.append({"call": call, "approval": approval})
+        grant = call.get("grant")
+        if call["agent"] == ORCHESTRATOR:
+            if delegation:
+                fail(f"{where}: the orchestrator's own call carries a delegation {delegation}")
+        elif grant == "valid":
+            expected = [{"uid": HELPER, "grant_id": call["grant_id"]}]
+            if delegation != expected:
+                fail(f"{where}: actor.delegation is {delegation}, expected {expected}")
+        elif grant in ("expired", "revoked"):
+            if delegation or actor.get("user"):
+                fail(f"{where}: a call with an {grant} grant has an actor {actor}")
+            if w.get("effect") != "deny" or call["grant_id"] not in (w.get("reason") or "") \
+                    or grant not in (w.get("reason") or ""):
+                fail(f"{where}: expected a deny naming the {grant} grant "
+                     f"{call['grant_id']}, got {w.get('effect')}: {w.get('reason')}")
+            continue
+        else:
+            fail(f"{where}: unknown grant state {grant!r}")
+            continue
+        user = actor.get("user") or {}
+        if user.get("uid") != ORCHESTRATOR:
+            fail(f"{where}: decided for {user.get('uid')}, not {ORCHESTRATOR}")
+        request_sql = ((w.get("request") or {}).get("action") or {}).get("sql")
+        if request_sql != call["sql"]:
+            fail(f"{where}: the event's request is {request_sql!r}")
+
+    if len(honoured) != 1:
+        fail(f"{len(honoured)} events honour an approval, expected exactly 1")
+    else:
+        [h] = honoured
+        if not h["call"]["sql"].startswith("DELETE") or h["approval"].get("approver") != "user:dana":
+            fail(f"the honoured approval is on {h['call']['sql']!r} by "
+                 f"{h['approval'].get('approver')}")
+        approval_id = h["approval"].get("id")
+        replays = [
+            (c, e) for c, e in zip(calls, decisions)
+            if c["call"] > h["call"]["call"] and c["sql"] == h["call"]["sql"]
+        ]
+        if not replays:
+            fail("no replay of the approved statement was attempted")
+        for c, e in replays:
+            a = e["writ"].get("approval") or {}
+            if e["writ"].get("effect") == "allow" or a.get("status") != "rejected" \
+                    or f"`{approval_id}` is revoked" not in (a.get("error") or ""):
+                fail(f"replay call {c['call']}: {e['writ'].get('effect')}, approval {a}")
+
+    reads_with_rows = [c for c in calls if c["status"] == "ok" and c.get("rows")]
+    if len(masks) < len(reads_with_rows):
+        fail(f"{len(masks)} masking events for {len(reads_with_rows)} reads that returned rows")
+    for e in masks:
+        if not (e["writ"].get("mask") is not None):
+            fail(f"masking event {e['chain']['seq']} has no mask summary")
+
+    if len(sys.argv) > 3:
+        clear = [v for v in Path(sys.argv[3]).read_text().splitlines() if v]
+        for value in clear:
+            if value in audit_text:
+                fail(f"the clear value {value!r} is in the audit log")
+
+    helper_events = sum(1 for c in calls if c["agent"] == HELPER and c.get("grant") == "valid")
+    print(f"audit: {len(events)} events ({len(decisions)} decisions, {len(masks)} masking "
+          f"passes); {helper_events} helper calls carry its delegation; "
+          f"{len(honoured)} approval honoured")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
