@@ -266,7 +266,7 @@ def main() -> int:
     helper = SqlTool(HELPER, connect(engine, args.dbname, HELPER, grant=grant), serial, grant_id)
 
     # Reads: e-mails and SSNs arrive masked, also through an alias and a join.
-    session.call(helper, "SELECT id, name, email, ssn, plan FROM customers ORDER BY id", "ok")
+    session.call(helper, "SELECT * FROM customers ORDER BY id", "ok")
     session.call(helper, "SELECT c.name, c.email AS contact, o.id AS order_id, o.total "
                          "FROM customers c JOIN orders o ON o.customer_id = c.id "
                          "WHERE o.status = 'cancelled' ORDER BY o.id", "ok")
