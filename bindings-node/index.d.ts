@@ -245,6 +245,11 @@ export interface EngineOptions {
   maskKey?: Buffer
   /** Decide at this fixed Unix time (seconds) instead of the system clock (tests, replays). */
   now?: number
+  /**
+   * Include the engine's `view` in decisions (default `true`). `false` leaves it `null`:
+   * converting the view to JS objects is most of the binding's cost per check.
+   */
+  views?: boolean
 }
 
 /**
@@ -320,4 +325,3 @@ export interface Principal {
  * @throws `WRIT_APPROVAL` for an approver without id, a malformed digest or a ttl out of range.
  */
 export declare function signApproval(key: SigningKey, options: ApprovalOptions): string
-// stale

@@ -6,8 +6,9 @@
 //   cargo build --release --example core_check -p writ-node --target <host triple>
 //   node bench/overhead.mjs [path/to/core_check]
 //
-// Prints ns per call for: the core alone, checkSql, check(request object), and checkSql
-// after dropping the view (to show what converting the engine's view to JS costs).
+// Prints wall-clock ns per call for: the core alone, checkSql, check(request object), and
+// checkSql on an engine made with `{views: false}` (no `view` in decisions). On a loaded
+// machine, compare CPU time too (`perf stat`, or run it twice).
 import { execFileSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -34,9 +35,11 @@ const engine = Engine.fromPath(policy)
 const groups = []
 const first = engine.checkSql(principal, resource, sql, groups)
 const request = { principal: { id: principal, groups }, resource, action: { sql } }
+const lean = Engine.fromPath(policy, { views: false })
 const rows = [
   time('checkSql', () => engine.checkSql(principal, resource, sql, groups)),
   time('check(request)', () => engine.check(request)),
+  time('checkSql, views: false', () => lean.checkSql(principal, resource, sql, groups)),
 ]
 
 const coreBin = process.argv[2]

@@ -151,8 +151,9 @@ fn approval(a: &ApprovalUse) -> ApprovalOutcome {
     ApprovalOutcome { status: status.to_owned(), id, approver, reason }
 }
 
-/// The JS decision of a host check.
-pub(crate) fn from_checked(checked: &Checked, resource: &str) -> Decision {
+/// The JS decision of a host check; `with_view: false` leaves out the engine's view (building
+/// its JS objects is most of a check's cost on the JS side).
+pub(crate) fn from_checked(checked: &Checked, resource: &str, with_view: bool) -> Decision {
     let d = &checked.decision;
     Decision {
         effect: d.effect.into(),
@@ -163,7 +164,7 @@ pub(crate) fn from_checked(checked: &Checked, resource: &str) -> Decision {
         parts: d.parts.iter().map(part).collect(),
         // Serializing these engine values cannot fail (plain data, string keys); a failure
         // would only drop the informational view, never change the effect.
-        view: d.view.as_ref().and_then(|v| serde_json::to_value(v).ok()),
+        view: d.view.as_ref().filter(|_| with_view).and_then(|v| serde_json::to_value(v).ok()),
         mask: d.mask.as_ref().and_then(|m| serde_json::to_value(m).ok()),
         masked_columns: d
             .mask

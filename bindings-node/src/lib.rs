@@ -47,6 +47,9 @@ pub struct EngineOptions {
     pub mask_key: Option<Buffer>,
     /// Decide at this fixed Unix time (seconds) instead of the system clock (tests, replays).
     pub now: Option<i64>,
+    /// Include the engine's `view` in decisions (default `true`). `false` leaves it `null`:
+    /// converting the view to JS objects is most of the binding's cost per check.
+    pub views: Option<bool>,
 }
 
 /// A compiled policy with the host's keys, audit sinks and grant bookkeeping.
@@ -57,6 +60,7 @@ pub struct EngineOptions {
 pub struct Engine {
     host: Arc<Host>,
     trust: Mutex<Trust>,
+    views: bool,
 }
 
 fn compile(text: &str, format: Option<&str>) -> Result<writ::Engine, Failure> {
@@ -70,8 +74,9 @@ fn compile(text: &str, format: Option<&str>) -> Result<writ::Engine, Failure> {
     compiled.map_err(|e| Failure::policy(&e))
 }
 
-fn host(engine: writ::Engine, options: Option<EngineOptions>) -> Result<Host, Failure> {
+fn host(engine: writ::Engine, options: Option<EngineOptions>) -> Result<Engine, Failure> {
     let options = options.unwrap_or_default();
+    let views = options.views.unwrap_or(true);
     let mut host = Host::new(engine);
     if let Some(key) = options.mask_key {
         host = host.with_mask_key(key.as_ref()).map_err(|e| {
@@ -84,7 +89,7 @@ fn host(engine: writ::Engine, options: Option<EngineOptions>) -> Result<Host, Fa
             .map_err(|_| Failure::request(format!("`now` must not be negative, not {now}")))?;
         host = host.at(now);
     }
-    Ok(host)
+    Ok(Engine { host: Arc::new(host), trust: Mutex::new(Trust::new()), views })
 }
 
 fn parse_request(value: Value) -> Result<Request, Failure> {
@@ -102,10 +107,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 #[napi]
 impl Engine {
-    fn new(host: Host) -> Engine {
-        Engine { host: Arc::new(host), trust: Mutex::new(Trust::new()) }
-    }
-
     /// Compile the policy in a file or a directory of documents.
     ///
     /// @throws `WRIT_POLICY` with `diagnostics: [{file, line, column, message}]` for an
@@ -119,7 +120,7 @@ impl Engine {
         let made = writ::Engine::from_path(&path)
             .map_err(|e| Failure::policy(&e))
             .and_then(|e| host(e, options));
-        js(&env, made.map(Engine::new))
+        js(&env, made)
     }
 
     /// Compile a policy document held in memory (`format`: `yaml`, the default, or `json`).
@@ -133,7 +134,7 @@ impl Engine {
         options: Option<EngineOptions>,
     ) -> napi::Result<Engine> {
         let made = compile(&text, format.as_deref()).and_then(|e| host(e, options));
-        js(&env, made.map(Engine::new))
+        js(&env, made)
     }
 
     /// The version of the current policy (a hash of its documents).
@@ -151,7 +152,7 @@ impl Engine {
     fn decide(&self, env: &Env, request: &Request) -> Decision {
         let _js = JsThread::enter(env);
         let checked = self.host.check(request);
-        decision::from_checked(&checked, &request.resource)
+        decision::from_checked(&checked, &request.resource, self.views)
     }
 
     /// Decide a request (`{principal: {id, groups}, resource, action: {sql | command | argv |
@@ -169,7 +170,11 @@ impl Engine {
     /// Audit callbacks still run on the JS thread before the promise settles.
     #[napi(ts_args_type = "request: Request", ts_return_type = "Promise<Decision>")]
     pub fn check_async(&self, request: Value) -> AsyncTask<CheckTask> {
-        AsyncTask::new(CheckTask { host: Arc::clone(&self.host), request: parse_request(request) })
+        AsyncTask::new(CheckTask {
+            host: Arc::clone(&self.host),
+            request: parse_request(request),
+            views: self.views,
+        })
     }
 
     /// Decide SQL text run by `principal` (with `groups`) on `resource`.
@@ -370,6 +375,7 @@ impl Engine {
 pub struct CheckTask {
     host: Arc<Host>,
     request: Result<Request, Failure>,
+    views: bool,
 }
 
 impl Task for CheckTask {
@@ -384,7 +390,7 @@ impl Task for CheckTask {
     }
 
     fn resolve(&mut self, _env: Env, (checked, resource): Self::Output) -> napi::Result<Decision> {
-        Ok(decision::from_checked(&checked, &resource))
+        Ok(decision::from_checked(&checked, &resource, self.views))
     }
 
     fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Decision> {

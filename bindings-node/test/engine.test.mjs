@@ -394,3 +394,15 @@ test('keys: bad material throws WRIT_KEY', () => {
   const hmac = SigningKey.hmac('shared', Buffer.alloc(32, 1))
   assert.equal(hmac.publicJwk, null)
 })
+
+test('views: false leaves the view out of decisions, nothing else', () => {
+  const full = Engine.fromString(DB)
+  const lean = Engine.fromString(DB, 'yaml', { views: false })
+  const a = full.checkSql('agent:a', 'db', 'SELECT id, email FROM users')
+  const b = lean.checkSql('agent:a', 'db', 'SELECT id, email FROM users')
+  assert.ok(a.view)
+  assert.equal(b.view ?? null, null)
+  assert.deepEqual({ ...a, view: null }, { ...b, view: null })
+  const masked = lean.maskRows(b, ['id', 'email'], [[1, 'ann@example.com']])
+  assert.deepEqual(masked.rows, [[1, '***@example.com']])
+})
