@@ -192,10 +192,41 @@ class Session:
 
     def call(self, tool: SqlTool, sql: str, expect: str, *, approval: Optional[str] = None,
              note: str = "", grant: str = "valid") -> dict[str, Any]:
-        self.calls += 1
         label = f" (with {note})" if note else ""
         print(f"\n{tool.agent}> run_sql({sql!r}){label}")
         result = tool.run_sql(sql, approval)
+        self._record(tool, sql, expect, result, grant)
+        return result
+
+    def race(self, tool: SqlTool, sql: str, approval: str, copies: int) -> list[dict[str, Any]]:
+        """The same approved call from `copies` threads at once (a retrying agent loop, a
+        duplicated message): exactly one may run."""
+        print(f"\n{tool.agent}> run_sql({sql!r}) x{copies} at once (with its approval)")
+        results: list[Optional[dict[str, Any]]] = [None] * copies
+        start = threading.Barrier(copies)
+
+        def one(i: int) -> None:
+            start.wait()
+            results[i] = tool.run_sql(sql, approval)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(copies)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        done = [r for r in results if r is not None]
+        ran = sum(1 for r in done if r["status"] == "ok")
+        if len(done) != copies or ran != 1:
+            self.failures.append(f"{sql!r} x{copies}: {ran} of {len(done)} calls ran, expected 1")
+        # The statement ran in one of the threads; which one is a matter of scheduling.
+        for i, r in enumerate(sorted(done, key=lambda r: r["status"] != "ok")):
+            self._record(tool, sql, "ok" if i == 0 else "approval_required", r, "valid",
+                         race=True)
+        return done
+
+    def _record(self, tool: SqlTool, sql: str, expect: str, result: dict[str, Any],
+                grant: str, race: bool = False) -> None:
+        self.calls += 1
         status = result["status"]
         if status == "ok":
             print(f"  ok: {result['rowcount']} row(s); masked columns {result['masked']}")
@@ -214,10 +245,9 @@ class Session:
         if self._out:
             record = {"call": self.calls, "agent": tool.agent, "sql": sql, "expect": expect,
                       "grant": grant if tool.grant_id else None, "grant_id": tool.grant_id,
-                      **result}
+                      "race": race, **result}
             self._out.write(json.dumps(record, default=str) + "\n")
             self._out.flush()
-        return result
 
     def close(self) -> None:
         if self._out:
@@ -295,11 +325,21 @@ def main() -> int:
                  approval=token, note="the approval for the other delete")
     # The approved statement runs, once.
     done = session.call(helper, delete, "ok", approval=token, note="the approval")
-    if done.get("status") == "ok" and done.get("rowcount") != 2:
+    if done.get("status") == "ok" and done.get("rowcount") != 2:  # orders 102 and 103
         session.failures.append(f"the approved delete removed {done.get('rowcount')} rows, not 2")
     # Replayed with the same approval (a retrying agent loop, a copied token): refused.
     session.call(helper, delete, "approval_required", approval=token,
                  note="the same approval again")
+    # A second approved delete, presented by four threads at once: it runs once.
+    big = "DELETE FROM orders WHERE status = 'shipped' AND total > 300"
+    pending = session.call(helper, big, "approval_required")
+    if pending.get("digest"):
+        token = writ.sign_approval(approval_key, digest=pending["digest"], approver=DATA_OWNER,
+                                   groups=["data-owners"], ttl=300)
+        print(f"\n{DATA_OWNER}> approved {pending['digest']}")
+        session.race(helper, big, token, copies=4)
+    else:
+        session.failures.append("the second pending delete came back without a digest")
     session.call(helper, "SELECT id, status FROM orders ORDER BY id", "ok")
 
     # A grant is short-lived: one minted ten minutes ago for a minute is refused.

@@ -9,8 +9,9 @@ The chain itself is verified by `writ audit verify` (run-test); this checks the 
   orchestrator's own calls carry no delegation; calls with the expired or revoked grant are
   denied before any principal is established (no actor, no delegation) and name the grant in
   their reason;
-- exactly one event honours an approval (the approved DELETE, approved by the data owner), and
-  the replay with the same approval is refused because that approval id is revoked;
+- exactly two events honour an approval (the two approved DELETEs, by the data owner, one
+  approval each), and every later call presenting the same approval, including the copies
+  sent concurrently, is refused because that approval id is revoked;
 - masking events exist for the reads that returned rows, and no event anywhere holds a clear
   e-mail or SSN (CLEAR_VALUES: a file with one value a line).
 Prints each failure and exits 1 when there is one.
@@ -35,6 +36,30 @@ def fail(message: str) -> None:
     print(f"FAIL (audit): {message}", file=sys.stderr)
 
 
+def align(calls: list[dict[str, Any]], decisions: list[dict[str, Any]]
+          ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Pair each call with its decision event. Calls made concurrently (`race`: the same
+    statement from several threads) are recorded in no particular order, so within such a
+    group calls and events are paired by effect (the one allowed first), which is all that
+    distinguishes them."""
+    pairs = []
+    i = 0
+    while i < min(len(calls), len(decisions)):
+        call = calls[i]
+        if not call.get("race"):
+            pairs.append((call, decisions[i]))
+            i += 1
+            continue
+        j = i
+        while j < len(calls) and calls[j].get("race") and calls[j]["sql"] == call["sql"]:
+            j += 1
+        group = sorted(calls[i:j], key=lambda c: c["status"] != "ok")
+        events = sorted(decisions[i:j], key=lambda e: e["writ"].get("effect") != "allow")
+        pairs.extend(zip(group, events))
+        i = j
+    return pairs
+
+
 def main() -> int:
     audit_path, transcript_path = Path(sys.argv[1]), Path(sys.argv[2])
     audit_text = audit_path.read_text(encoding="utf-8")
@@ -48,7 +73,7 @@ def main() -> int:
         fail(f"{len(decisions)} decision events for {len(calls)} tool calls")
 
     honoured: list[dict[str, Any]] = []
-    for call, event in zip(calls, decisions):
+    for call, event in align(calls, decisions):
         where = f"call {call['call']} ({call['sql']!r})"
         w = event["writ"]
         actor = event.get("actor") or {}
@@ -57,7 +82,7 @@ def main() -> int:
             fail(f"{where}: audit effect {w.get('effect')}, the tool saw {call['status']}")
         approval = w.get("approval") or {}
         if approval.get("status") == "honoured":
-            honoured.append({"call": call, "approval": approval})
+            honoured.append({"call": call, "approval": approval, "seq": event["chain"]["seq"]})
         grant = call.get("grant")
         if call["agent"] == ORCHESTRATOR:
             if delegation:
@@ -84,25 +109,30 @@ def main() -> int:
         if request_sql != call["sql"]:
             fail(f"{where}: the event's request is {request_sql!r}")
 
-    if len(honoured) != 1:
-        fail(f"{len(honoured)} events honour an approval, expected exactly 1")
-    else:
-        [h] = honoured
-        if not h["call"]["sql"].startswith("DELETE") or h["approval"].get("approver") != "user:dana":
-            fail(f"the honoured approval is on {h['call']['sql']!r} by "
+    approved_sql = {h["call"]["sql"] for h in honoured}
+    ids = {h["approval"].get("id") for h in honoured}
+    if len(honoured) != 2 or len(approved_sql) != 2 or len(ids) != 2:
+        fail(f"{len(honoured)} events honour an approval ({len(ids)} approvals, "
+             f"{len(approved_sql)} statements), expected 2 each")
+    pairs = list(align(calls, decisions))
+    for h in honoured:
+        sql, approval_id, seq = h["call"]["sql"], h["approval"].get("id"), h["seq"]
+        if not sql.startswith("DELETE") or h["approval"].get("approver") != "user:dana":
+            fail(f"the approval {approval_id} is honoured on {sql!r} by "
                  f"{h['approval'].get('approver')}")
-        approval_id = h["approval"].get("id")
-        replays = [
-            (c, e) for c, e in zip(calls, decisions)
-            if c["call"] > h["call"]["call"] and c["sql"] == h["call"]["sql"]
-        ]
+        replays = [(c, e) for c, e in pairs
+                   if e["chain"]["seq"] > seq and c["sql"] == sql]
         if not replays:
-            fail("no replay of the approved statement was attempted")
+            fail(f"no replay of the approved {sql!r} was attempted")
         for c, e in replays:
             a = e["writ"].get("approval") or {}
             if e["writ"].get("effect") == "allow" or a.get("status") != "rejected" \
                     or f"`{approval_id}` is revoked" not in (a.get("error") or ""):
                 fail(f"replay call {c['call']}: {e['writ'].get('effect')}, approval {a}")
+        before = [c for c, e in pairs if e["chain"]["seq"] < seq and c["sql"] == sql
+                  and c.get("approval") == "rejected"]
+        if any("revoked" in (c.get("approval_error") or "") for c in before):
+            fail(f"a call before the approved {sql!r} already saw its approval revoked")
 
     reads_with_rows = [c for c in calls if c["status"] == "ok" and c.get("rows")]
     if len(masks) < len(reads_with_rows):
@@ -117,11 +147,13 @@ def main() -> int:
             if value in audit_text:
                 fail(f"the clear value {value!r} is in the audit log")
 
+    if failures:
+        return 1
     helper_events = sum(1 for c in calls if c["agent"] == HELPER and c.get("grant") == "valid")
     print(f"audit: {len(events)} events ({len(decisions)} decisions, {len(masks)} masking "
           f"passes); {helper_events} helper calls carry its delegation; "
-          f"{len(honoured)} approval honoured")
-    return 1 if failures else 0
+          f"{len(honoured)} approvals honoured, once each")
+    return 0
 
 
 if __name__ == "__main__":
