@@ -14,7 +14,13 @@ use writ::{Decision, Host, Principal};
 use crate::wire::Field;
 
 /// OIDs of the types whose binary form is their text form.
-const TEXT_TYPES: [i32; 5] = [25 /* text */, 1043 /* varchar */, 1042 /* bpchar */, 19 /* name */, 114 /* json */];
+const TEXT_TYPES: [i32; 5] = [
+    25,   /* text */
+    1043, /* varchar */
+    1042, /* bpchar */
+    19,   /* name */
+    114,  /* json */
+];
 
 /// One row as it came from the server: `None` is SQL NULL.
 pub type Row = Vec<Option<Vec<u8>>>;
@@ -68,7 +74,9 @@ pub fn mask_rows(
                 (None, _) | (Some(_), Cell::Opaque) => Value::Null,
                 (Some(bytes), Cell::Text) => match std::str::from_utf8(bytes) {
                     Ok(s) => Value::String(s.to_owned()),
-                    Err(_) => return Err(format!("column `{}` holds a non-UTF-8 value", field.name)),
+                    Err(_) => {
+                        return Err(format!("column `{}` holds a non-UTF-8 value", field.name));
+                    }
                 },
             });
         }

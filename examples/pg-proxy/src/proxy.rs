@@ -133,7 +133,12 @@ fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
 pub fn serve(client: TcpStream, config: &Arc<Config>) -> io::Result<()> {
     let mut from_client = BufReader::new(client.try_clone()?);
     let (code, rest) = loop {
-        let (code, rest) = wire::read_startup(&mut from_client)?;
+        let (code, rest) = match wire::read_startup(&mut from_client) {
+            Ok(packet) => packet,
+            // A connection closed before its startup packet (a port probe): nothing to do.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(e),
+        };
         if code == wire::SSL_REQUEST || code == wire::GSSENC_REQUEST {
             // No TLS here: `N` makes the client go on in plain text (or give up, if it must
             // have TLS).
@@ -352,7 +357,8 @@ impl Frontend {
 
 /// `None` when the statement may go to the server; else the error the client gets.
 fn refusal(d: &Decision) -> Option<Message> {
-    let rules = if d.rules.is_empty() { String::new() } else { format!(" [{}]", d.rules.join(", ")) };
+    let rules =
+        if d.rules.is_empty() { String::new() } else { format!(" [{}]", d.rules.join(", ")) };
     match d.effect {
         // The plan covers the last statement returning rows only: the rows of the others
         // could not be masked.
@@ -429,7 +435,8 @@ impl Backend {
     fn on_message(&mut self, sh: &mut Shared, msg: Message) -> io::Result<()> {
         match msg.tag {
             b'1' => {
-                if let Some(Op::Parse { name, decision }) = pop(sh, |o| matches!(o, Op::Parse { .. }))
+                if let Some(Op::Parse { name, decision }) =
+                    pop(sh, |o| matches!(o, Op::Parse { .. }))
                 {
                     sh.statements.insert(name, Prepared { decision, fields: None });
                 }
@@ -559,8 +566,14 @@ impl Backend {
         }
         let mut rows = std::mem::take(&mut self.rows);
         let c = &self.config;
-        match mask_rows(&c.host, &self.principal, &c.resource, &target.decision, &target.fields, &mut rows)
-        {
+        match mask_rows(
+            &c.host,
+            &self.principal,
+            &c.resource,
+            &target.decision,
+            &target.fields,
+            &mut rows,
+        ) {
             Ok(()) => {
                 for row in &rows {
                     wire::data_row(row)?.write_to(&mut sh.client)?;

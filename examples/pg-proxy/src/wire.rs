@@ -153,11 +153,8 @@ impl<'a> Fields<'a> {
 
     /// A NUL-terminated string (UTF-8: the proxy talks to the server in UTF-8 or fails).
     pub fn cstr(&mut self) -> io::Result<String> {
-        let end = self
-            .rest
-            .iter()
-            .position(|&b| b == 0)
-            .ok_or_else(|| invalid("unterminated string"))?;
+        let end =
+            self.rest.iter().position(|&b| b == 0).ok_or_else(|| invalid("unterminated string"))?;
         let s = self.bytes(end)?;
         self.bytes(1)?;
         String::from_utf8(s.to_vec()).map_err(|_| invalid("string is not UTF-8"))
