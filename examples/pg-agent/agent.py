@@ -41,7 +41,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import psycopg
 
@@ -254,7 +254,7 @@ class Session:
             self._out.close()
 
 
-def connect(engine: writ.Engine, dbname: str, principal: str, *, groups: list[str] = [],
+def connect(engine: writ.Engine, dbname: str, principal: str, *, groups: Sequence[str] = (),
             grant: Optional[str] = None) -> writ.dbapi.Connection:
     raw = psycopg.connect(dbname=dbname, autocommit=True,
                           application_name=f"writ-example {principal}")
