@@ -53,8 +53,9 @@ enum Op {
     Parse { name: String, decision: Arc<Decision> },
     /// `Bind` of `portal` to `statement`, with the result format codes.
     Bind { portal: String, statement: String, formats: Vec<i16> },
-    /// `Describe` of a portal or a statement.
-    Describe { portal: bool, name: String },
+    /// `Describe` of a portal or a statement; `hidden`: sent by the proxy itself to learn a
+    /// masked portal's columns, its answer is not for the client.
+    Describe { portal: bool, name: String, hidden: bool },
     /// `Execute` of a portal: its rows.
     Execute { portal: String },
     /// `Close` of a portal or a statement.
@@ -177,14 +178,22 @@ pub fn serve(client: TcpStream, config: &Arc<Config>) -> io::Result<()> {
         discarding: false,
     };
     let from_server = BufReader::new(server.try_clone()?);
-    let backend = thread::spawn(move || backend.run(from_server));
+    let client_end = client.try_clone()?;
+    let backend = thread::spawn(move || {
+        let result = backend.run(from_server);
+        // The server went away (or the pump failed): end the client's side too, so the
+        // frontend pump stops waiting for it.
+        let _ = client_end.shutdown(Shutdown::Both);
+        result
+    });
 
     let mut frontend = Frontend {
         config: Arc::clone(config),
         principal,
         shared,
         server: BufWriter::new(server.try_clone()?),
-        prepared: HashSet::new(),
+        prepared: HashMap::new(),
+        masked_portals: HashSet::new(),
         batch_forwarded: false,
         refusing: None,
     };
@@ -212,8 +221,11 @@ struct Frontend {
     principal: Principal,
     shared: Arc<Mutex<Shared>>,
     server: BufWriter<TcpStream>,
-    /// Statement names parsed (and allowed) through this proxy: only those may be bound.
-    prepared: HashSet<String>,
+    /// Statement names parsed (and allowed) through this proxy, and whether their decision
+    /// has a mask plan: only those may be bound.
+    prepared: HashMap<String, bool>,
+    /// Portals bound to a statement with a mask plan.
+    masked_portals: HashSet<String>,
     /// Something of the current extended-protocol batch went to the server.
     batch_forwarded: bool,
     refusing: Option<Refusing>,
@@ -233,9 +245,11 @@ impl Frontend {
                     let portal = f.u8()? == b'P';
                     let name = f.cstr()?;
                     let op = if msg.tag == b'D' {
-                        Op::Describe { portal, name }
+                        Op::Describe { portal, name, hidden: false }
                     } else {
-                        if !portal {
+                        if portal {
+                            self.masked_portals.remove(&name);
+                        } else {
                             self.prepared.remove(&name);
                         }
                         Op::Close { portal, name }
@@ -244,6 +258,16 @@ impl Frontend {
                 }
                 b'E' => {
                     let portal = Fields::new(&msg.body).cstr()?;
+                    if self.masked_portals.contains(&portal) {
+                        // The rows can only be masked with the portal's columns: ask for them
+                        // (the client may not have), and keep the answer to ourselves.
+                        let mut body = vec![b'P'];
+                        body.extend_from_slice(portal.as_bytes());
+                        body.push(0);
+                        let describe = Message::new(b'D', body);
+                        let op = Op::Describe { portal: true, name: portal.clone(), hidden: true };
+                        self.forward(Some(op), &describe)?;
+                    }
                     self.forward(Some(Op::Execute { portal }), &msg)?;
                 }
                 b'H' => self.forward(None, &msg)?,
@@ -299,7 +323,7 @@ impl Frontend {
         let decision = self.check(&sql);
         match refusal(&decision) {
             None => {
-                self.prepared.insert(name.clone());
+                self.prepared.insert(name.clone(), decision.mask.is_some());
                 self.forward(Some(Op::Parse { name, decision: Arc::new(decision) }), msg)
             }
             Some(error) => {
@@ -314,11 +338,16 @@ impl Frontend {
         let mut f = Fields::new(&msg.body);
         let portal = f.cstr()?;
         let statement = f.cstr()?;
-        if !self.prepared.contains(&statement) {
+        let Some(&masked) = self.prepared.get(&statement) else {
             let text = format!(
                 "prepared statement \"{statement}\" was not prepared through writ-pg-proxy"
             );
             return self.refuse(refusal_error(&text, None));
+        };
+        if masked {
+            self.masked_portals.insert(portal.clone());
+        } else {
+            self.masked_portals.remove(&portal);
         }
         let n = f.count()?;
         f.bytes(2 * n)?;
@@ -463,8 +492,11 @@ impl Backend {
                 match sh.ops.front() {
                     Some(Op::Query(_)) => self.fields = Some(Arc::new(fields)),
                     Some(Op::Describe { .. }) => {
-                        if let Some(Op::Describe { portal, name }) = sh.ops.pop_front() {
+                        if let Some(Op::Describe { portal, name, hidden }) = sh.ops.pop_front() {
                             describe(sh, portal, &name, fields);
+                            if hidden {
+                                return Ok(());
+                            }
                         }
                     }
                     _ => return self.fail_closed(sh, "unexpected row description"),
