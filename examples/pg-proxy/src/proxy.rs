@@ -40,6 +40,18 @@ pub struct Config {
 
 /// SQLSTATE of the proxy's refusals: insufficient_privilege.
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
+/// Startup parameters a client may set; any other (`options`, `search_path`, `replication`,
+/// protocol extensions) could change how statements resolve or run, and is refused.
+const STARTUP_PARAMS: [&str; 8] = [
+    "user",
+    "database",
+    "application_name",
+    "client_encoding",
+    "DateStyle",
+    "TimeZone",
+    "extra_float_digits",
+    "IntervalStyle",
+];
 /// How many `DataRow`s are masked (and audited) as one batch.
 const BATCH: usize = 256;
 
@@ -151,13 +163,24 @@ pub fn serve(client: TcpStream, config: &Arc<Config>) -> io::Result<()> {
     if code != wire::CANCEL_REQUEST && code >> 16 != wire::PROTOCOL_3 >> 16 {
         return Err(io::Error::other(format!("unsupported protocol code {code}")));
     }
-    let server = TcpStream::connect(&config.upstream)?;
-    (&server).write_all(&wire::encode_startup(code, &rest)?)?;
     if code == wire::CANCEL_REQUEST {
         // The key in it came from the server through us unchanged: the server checks it.
+        let server = TcpStream::connect(&config.upstream)?;
+        return (&server).write_all(&wire::encode_startup(code, &rest)?);
+    }
+    let params = wire::startup_params(&rest)?;
+    if let Some((key, _)) = params.iter().find(|(k, _)| !STARTUP_PARAMS.contains(&k.as_str())) {
+        // `options`, `search_path`, `replication`… would change what statements mean or run
+        // without writ seeing them.
+        let text = format!("writ: startup parameter `{key}` is not allowed through writ-pg-proxy");
+        let e = wire::error_response("FATAL", INSUFFICIENT_PRIVILEGE, &text, None);
+        e.write_to(&mut &client)?;
         return Ok(());
     }
-    let user = wire::startup_user(&rest).unwrap_or_default();
+    let server = TcpStream::connect(&config.upstream)?;
+    (&server).write_all(&wire::encode_startup(code, &rest)?)?;
+    let user = params.iter().find(|(k, _)| k == "user").map(|(_, v)| v.clone());
+    let user = user.unwrap_or_default();
     let id = config.principal.clone().unwrap_or_else(|| format!("pg:{user}"));
     let principal = Principal::new(id, config.groups.iter().cloned());
 
@@ -405,7 +428,7 @@ fn refusal(d: &Decision) -> Option<Message> {
 }
 
 fn refusal_error(text: &str, detail: Option<&str>) -> Message {
-    wire::error_response(INSUFFICIENT_PRIVILEGE, &format!("writ: {text}"), detail)
+    wire::error_response("ERROR", INSUFFICIENT_PRIVILEGE, &format!("writ: {text}"), detail)
 }
 
 /// The result the waiting `DataRow`s belong to.

@@ -96,19 +96,17 @@ pub fn encode_startup(code: i32, rest: &[u8]) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The `user` parameter of a startup packet (the bytes after the protocol code: pairs of
+/// The parameters of a startup packet (the bytes after the protocol code: pairs of
 /// NUL-terminated strings, then a NUL).
-pub fn startup_user(rest: &[u8]) -> Option<String> {
+pub fn startup_params(rest: &[u8]) -> io::Result<Vec<(String, String)>> {
     let mut fields = Fields::new(rest);
+    let mut params = Vec::new();
     loop {
-        let key = fields.cstr().ok()?;
+        let key = fields.cstr()?;
         if key.is_empty() {
-            return None;
+            return Ok(params);
         }
-        let value = fields.cstr().ok()?;
-        if key == "user" {
-            return Some(value);
-        }
+        params.push((key, fields.cstr()?));
     }
 }
 
@@ -236,8 +234,14 @@ pub fn data_row(values: &[Option<Vec<u8>>]) -> io::Result<Message> {
     Ok(Message::new(b'D', body))
 }
 
-/// An `ErrorResponse` with severity ERROR, `sqlstate`, a message and an optional detail.
-pub fn error_response(sqlstate: &str, message: &str, detail: Option<&str>) -> Message {
+/// An `ErrorResponse` with `severity` (`ERROR`, or `FATAL` before the session ends),
+/// `sqlstate`, a message and an optional detail.
+pub fn error_response(
+    severity: &str,
+    sqlstate: &str,
+    message: &str,
+    detail: Option<&str>,
+) -> Message {
     let mut body = Vec::new();
     let mut field = |code: u8, value: &str| {
         body.push(code);
@@ -246,8 +250,8 @@ pub fn error_response(sqlstate: &str, message: &str, detail: Option<&str>) -> Me
         body.extend(value.bytes().map(|b| if b == 0 { b'?' } else { b }));
         body.push(0);
     };
-    field(b'S', "ERROR");
-    field(b'V', "ERROR");
+    field(b'S', severity);
+    field(b'V', severity);
     field(b'C', sqlstate);
     field(b'M', message);
     if let Some(detail) = detail {
@@ -294,9 +298,11 @@ mod tests {
     }
 
     #[test]
-    fn startup_user_is_found() {
+    fn startup_params_are_read() {
         let rest = b"user\0alice\0database\0db\0\0";
-        assert_eq!(startup_user(rest).as_deref(), Some("alice"));
-        assert_eq!(startup_user(b"database\0db\0\0"), None);
+        let params = startup_params(rest).unwrap();
+        assert_eq!(params[0], ("user".to_owned(), "alice".to_owned()));
+        assert_eq!(params.len(), 2);
+        assert!(startup_params(b"user\0alice").is_err());
     }
 }
