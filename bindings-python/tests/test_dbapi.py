@@ -135,3 +135,44 @@ def test_fetched_rows_are_audited(spy: Spy, support_engine: writ.Engine) -> None
     kinds = [e["api"]["operation"] for e in events]
     assert kinds == ["sql", "mask"]
     assert events[1]["writ"]["mask"]["rows"] == 2
+
+
+class _RecordingCursor:
+    """A raw cursor that records the arguments each execute() received."""
+
+    description = None
+    rowcount = -1
+    arraysize = 1
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def execute(self, *args: Any) -> None:
+        self.calls.append(args)
+
+    def close(self) -> None:
+        pass
+
+
+class _RecordingConnection:
+    def __init__(self) -> None:
+        self.raw_cursor = _RecordingCursor()
+
+    def cursor(self) -> _RecordingCursor:
+        return self.raw_cursor
+
+    def close(self) -> None:
+        pass
+
+
+def test_no_parameters_reach_the_driver_as_none_given(support_engine: writ.Engine) -> None:
+    # psycopg formats `%` only when parameters are passed: an empty tuple would make it read
+    # `LIKE 'a%'` as a placeholder. Without parameters, the driver gets the statement alone.
+    raw = _RecordingConnection()
+    conn = writ.dbapi.connect(raw, engine=support_engine, principal="agent:support",
+                              groups=["support"], resource="appdb")
+    sql = "SELECT id FROM orders WHERE id > 0"
+    conn.cursor().execute(sql)
+    conn.cursor().execute(sql, (1,))
+    conn.execute(sql)
+    assert raw.raw_cursor.calls == [(sql,), (sql, (1,)), (sql,)]

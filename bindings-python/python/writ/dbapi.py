@@ -105,12 +105,19 @@ class Cursor:
         self._raw.arraysize = size
 
     def execute(
-        self, sql: str, parameters: Any = (), *, approval: Optional[str] = None
+        self, sql: str, parameters: Any = None, *, approval: Optional[str] = None
     ) -> "Cursor":
-        """Check ``sql``, then run it."""
+        """Check ``sql``, then run it.
+
+        Without ``parameters`` the driver is called with the statement alone, so drivers that
+        format parameters (psycopg's ``%s``) leave a literal ``%`` in it untouched.
+        """
         self._decision = None
         decision = self._identity.check(sql, approval)
-        self._raw.execute(sql, parameters)
+        if parameters is None:
+            self._raw.execute(sql)
+        else:
+            self._raw.execute(sql, parameters)
         self._decision = decision
         return self
 
@@ -189,7 +196,7 @@ class Connection:
         return Cursor(self._raw.cursor(), self._identity)
 
     def execute(
-        self, sql: str, parameters: Any = (), *, approval: Optional[str] = None
+        self, sql: str, parameters: Any = None, *, approval: Optional[str] = None
     ) -> Cursor:
         """Open a cursor and execute ``sql`` on it (sqlite3-style shortcut)."""
         return self.cursor().execute(sql, parameters, approval=approval)
