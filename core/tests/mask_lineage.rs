@@ -478,3 +478,88 @@ fn mask_rules_are_validated_with_locations() {
     let e = errors("version: 1\nresources: [{name: sh, kind: shell, columns: {t: [a]}}]\n");
     assert!(e[0].contains("`columns` applies to SQL resources"), "{e:?}");
 }
+
+/// A schema missing on one side (the rule's column or the query's table) never lets a masked
+/// column through: writ cannot know the server's search path, so it masks.
+#[test]
+fn a_missing_schema_on_either_side_still_masks() {
+    let policy = r#"
+version: 1
+resources:
+  - {name: bare, kind: postgres}
+  - {name: withschema, kind: postgres, default_schema: public}
+rules:
+  - {id: read, effect: allow, when: {sql: {read_only: true}}}
+masks:
+  - {id: qualified, columns: ["public.users.email"], method: {method: email}}
+  - {id: unqualified, columns: ["users.ssn"], method: {method: redact}}
+  - {id: wildcard, columns: ["public.cards.*"], method: {method: redact}}
+"#;
+    let e = Engine::from_yaml(policy).unwrap();
+    let cases: &[(&str, &str, &[&str])] = &[
+        // No default schema: the unqualified `users` may be `public.users`.
+        ("bare", "SELECT email, ssn, id FROM users", &["email", "redact", "-"]),
+        ("bare", "SELECT u.email AS e FROM users u", &["email"]),
+        ("bare", "SELECT email, ssn FROM public.users", &["email", "redact"]),
+        ("bare", "SELECT number FROM cards", &["redact"]),
+        // A schema the rule does not name is not masked by the qualified rule; the rule without
+        // a schema covers every schema.
+        ("bare", "SELECT email, ssn FROM other.users", &["-", "redact"]),
+        ("withschema", "SELECT email, ssn FROM users", &["email", "redact"]),
+        ("withschema", "SELECT email, ssn FROM other.users", &["-", "redact"]),
+        ("withschema", "SELECT number FROM public.cards", &["redact"]),
+        ("withschema", "SELECT number FROM other.cards", &["-"]),
+    ];
+    for (resource, sql, want) in cases {
+        assert_eq!(&plan_labels(&e, "agent:a", &[], resource, sql), want, "{resource}: {sql}");
+    }
+    // `SELECT *` over the table with no declared columns masks by name.
+    let d = check(&e, "agent:a", &[], "bare", "SELECT * FROM users");
+    let fb = d.mask.unwrap().fallback.unwrap();
+    let mut names: Vec<&str> = fb.by_name.iter().map(|b| b.column.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, vec!["email", "ssn"]);
+}
+
+/// Rows that leave outside the result a masker sees, or results no single plan fits, are denied.
+#[test]
+fn copy_out_and_several_masked_results_are_denied() {
+    let e = engine();
+    let denied = [
+        "COPY customers TO STDOUT",
+        "COPY public.customers (id, email) TO STDOUT WITH (FORMAT csv)",
+        "COPY (SELECT lower(email) FROM customers) TO STDOUT",
+        "COPY (SELECT c.ssn FROM orders o JOIN customers c ON c.id = o.customer_id) TO STDOUT",
+        "SELECT email FROM customers; SELECT id FROM orders",
+        "SELECT id FROM orders; SELECT name, ssn FROM customers",
+    ];
+    for sql in denied {
+        let d = check(&e, "agent:a", &[], "crm", sql);
+        assert_eq!(d.effect, Effect::Deny, "{sql}: {}", d.reason);
+        assert!(d.parts.iter().any(|p| p.effect == Effect::Deny), "{sql}");
+    }
+    let d = check(&e, "agent:a", &[], "crm", "COPY customers TO STDOUT");
+    assert!(d.reason.contains("copy stream"), "{}", d.reason);
+    let d = check(&e, "agent:a", &[], "crm", "SELECT email FROM customers; SELECT 1");
+    assert!(d.reason.contains("one at a time"), "{}", d.reason);
+
+    // Nothing masked in what is copied, or one result: allowed as before.
+    let allowed = [
+        "COPY orders TO STDOUT",
+        "COPY customers (id, name) TO STDOUT",
+        "COPY (SELECT count(email) FROM customers) TO STDOUT",
+        "SELECT id FROM orders; SELECT total FROM orders",
+    ];
+    for sql in allowed {
+        let d = check(&e, "agent:a", &[], "crm", sql);
+        assert_eq!(d.effect, Effect::Allow, "{sql}: {}", d.reason);
+    }
+    // The exempt group sees email and ssn in the clear, so copying them is fine; the notes
+    // and card columns have no exemption.
+    let lead = |sql: &str| check(&e, "agent:lead", &["support-leads"], "crm", sql);
+    let d = lead("COPY (SELECT email, ssn FROM customers) TO STDOUT");
+    assert_eq!(d.effect, Effect::Allow, "{}", d.reason);
+    let d = lead("COPY customers TO STDOUT");
+    assert_eq!(d.effect, Effect::Deny, "{}", d.reason);
+    assert_eq!(d.rules, vec!["card".to_owned()]);
+}

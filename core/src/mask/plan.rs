@@ -18,8 +18,13 @@
 //!   (`fallback.detectors`). The plan says so in `notes`.
 //! - **Unparsable text**: a plan of one `expands: "*"` entry with every rule's column names
 //!   and the detectors: everything is masked by name and content (fail closed).
-//! - **Several statements**: the plan is for the last statement that returns rows; a note
-//!   says so. Probes of every statement count.
+//! - **Several statements**: a plan describes one result. A text in which two or more
+//!   statements return rows, one of them with a masked column, is denied ([`Refusal`]): the
+//!   host could not tell which plan fits which result. Otherwise the plan is for the statement
+//!   that returns rows. Probes of every statement count.
+//! - **`COPY ... TO`** sends rows as a copy stream, outside the result rows a masker sees; a
+//!   `COPY` out of a table or query with a masked column (or on a resource whose content
+//!   detectors apply to every column) is denied.
 //! - **Probes**: a predicate reading a covered column is listed in `probes` with its rule's
 //!   `on_probe` (`flag` by default); `allow` rules are not listed; a `deny` turns the decision
 //!   into a denial ([`attach`]).
@@ -27,6 +32,7 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
+use sqlparser::ast::{CopySource, Statement};
 
 use super::entity::EntityType;
 use super::lineage::{Catalog, OutColumn, statement_lineage};
@@ -156,20 +162,29 @@ impl MaskPlan {
     }
 }
 
-/// The mask plan for `text` on `resource` as seen by `principal`; `None` when no masking rule
-/// applies or the statement returns nothing and probes nothing.
+/// Why masking cannot cover a text's results: the text is denied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    /// The masking rule involved.
+    pub(crate) rule: String,
+    pub(crate) reason: String,
+}
+
+/// The mask plan for `text` on `resource` as seen by `principal`; `Ok(None)` when no masking
+/// rule applies or the statement returns nothing and probes nothing; a [`Refusal`] when the
+/// text returns rows no plan can cover.
 pub(crate) fn plan_for(
     policy: &CompiledPolicy,
     resource: &CompiledResource,
     principal: &Principal,
     text: &str,
-) -> Option<MaskPlan> {
+) -> Result<Option<MaskPlan>, Refusal> {
     let rules: Vec<&MaskRule> =
         policy.masks.rules.iter().filter(|r| r.applies(&resource.name, principal)).collect();
     if rules.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let dialect = resource.dialect?;
+    let Some(dialect) = resource.dialect else { return Ok(None) };
     let empty = std::collections::HashMap::new();
     let tables = policy.masks.columns.get(&resource.name).unwrap_or(&empty);
     let catalog = Catalog { schema: resource.default_schema.as_deref(), tables };
@@ -179,26 +194,38 @@ pub(crate) fn plan_for(
     });
     let content = everywhere(&rules);
     let Some(statements) = crate::sql::classify::parse_statements(text, dialect) else {
-        return Some(unparsed_plan(&rules, content, needs_key));
+        return Ok(Some(unparsed_plan(&rules, content, needs_key)));
     };
     let mut notes = BTreeSet::new();
     let mut filters = BTreeSet::new();
     let mut output: Vec<OutColumn> = Vec::new();
     let mut returning = 0usize;
+    let mut masked_result = None;
     for s in &statements {
         let l = statement_lineage(s, catalog);
         filters.extend(l.filters);
         notes.extend(l.notes);
+        if let Some(refusal) = copy_out_refusal(s, catalog, dialect, &rules) {
+            return Err(refusal);
+        }
         if !l.columns.is_empty() {
             returning += 1;
+            if masked_result.is_none() {
+                masked_result = first_covered(&l.columns, &rules);
+            }
             output = l.columns;
         }
     }
-    if returning > 1 {
-        notes.insert(
-            "the text holds several statements that return rows: the plan is for the last one"
-                .to_owned(),
-        );
+    if returning > 1
+        && let Some((column, rule)) = masked_result
+    {
+        return Err(Refusal {
+            rule,
+            reason: format!(
+                "the text holds {returning} statements that return rows and `{column}` is masked: \
+                 a mask plan covers one result, so send the statements one at a time"
+            ),
+        });
     }
     let mut probes = Vec::new();
     for source in &filters {
@@ -213,7 +240,7 @@ pub(crate) fn plan_for(
         }
     }
     if output.is_empty() && probes.is_empty() {
-        return None;
+        return Ok(None);
     }
     let mut by_name = Vec::new();
     let mut columns = Vec::new();
@@ -264,14 +291,71 @@ pub(crate) fn plan_for(
         .iter()
         .any(|c| c.expands.is_some())
         .then_some(Fallback { by_name, detectors: true });
-    Some(MaskPlan {
+    Ok(Some(MaskPlan {
         columns,
         fallback,
         content,
         probes,
         notes: notes.into_iter().collect(),
         needs_key,
+    }))
+}
+
+/// The first output column a column rule covers (or a `*` one may cover), with the rule.
+fn first_covered(columns: &[OutColumn], rules: &[&MaskRule]) -> Option<(String, String)> {
+    columns.iter().find_map(|c| {
+        c.sources.iter().find_map(|source| {
+            rules
+                .iter()
+                .find(|r| !r.everywhere() && r.covers(source))
+                .map(|r| (c.name.clone(), r.id.clone()))
+        })
     })
+}
+
+/// A refusal for a `COPY ... TO` whose rows would carry a masked column: the copy stream is
+/// not result rows, so no masker sees it.
+fn copy_out_refusal(
+    statement: &Statement,
+    catalog: Catalog<'_>,
+    dialect: crate::sql::Dialect,
+    rules: &[&MaskRule],
+) -> Option<Refusal> {
+    let Statement::Copy { source, to: true, .. } = statement else { return None };
+    let columns = match source {
+        CopySource::Query(q) => statement_lineage(&Statement::Query(q.clone()), catalog).columns,
+        CopySource::Table { table_name, columns } => {
+            // The same rows as this SELECT: let lineage resolve names as it does for queries.
+            let list = if columns.is_empty() {
+                "*".to_owned()
+            } else {
+                columns.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            };
+            let select = format!("SELECT {list} FROM {table_name}");
+            match crate::sql::classify::parse_statements(&select, dialect).as_deref() {
+                Some([s]) => statement_lineage(s, catalog).columns,
+                // Not expressible as a query: treat every column as possibly masked.
+                _ => vec![OutColumn {
+                    name: table_name.to_string(),
+                    sources: BTreeSet::from([format!("{table_name}.*")]),
+                    pass_through: true,
+                    expands: Some(table_name.to_string()),
+                }],
+            }
+        }
+    };
+    let refuse = |column: &str, rule: &str| Refusal {
+        rule: rule.to_owned(),
+        reason: format!(
+            "COPY ... TO sends `{column}`, which mask `{rule}` covers, as a copy stream that \
+             masking cannot reach; read it with SELECT instead"
+        ),
+    };
+    if let Some((column, rule)) = first_covered(&columns, rules) {
+        return Some(refuse(&column, &rule));
+    }
+    // Content detectors on every column apply to copied rows too.
+    rules.iter().find(|r| r.everywhere()).map(|r| refuse("every column", &r.id))
 }
 
 /// Method, content mask and rule ids for a column covered by `covering`.
@@ -390,22 +474,34 @@ pub(crate) fn attach(
     if decision.effect == Effect::Deny {
         return;
     }
-    let Some(plan) = plan_for(policy, resource, principal, text) else { return };
+    let plan = match plan_for(policy, resource, principal, text) {
+        Ok(Some(plan)) => plan,
+        Ok(None) => return,
+        Err(refusal) => {
+            deny(decision, refusal.rule, refusal.reason);
+            return;
+        }
+    };
     if let Some(p) = plan.denied_probe() {
         let reason = format!(
             "the query filters on masked column `{}` (mask `{}` denies probes)",
             p.column, p.rule
         );
-        decision.effect = Effect::Deny;
-        decision.rules = vec![p.rule.clone()];
-        decision.reason = reason.clone();
-        // The denial is a part too, so whoever combines parts (a routed tool call, a grant
-        // check) sees it.
-        decision.parts.push(crate::decision::PartDecision {
-            effect: Effect::Deny,
-            rules: vec![p.rule.clone()],
-            reason,
-        });
+        deny(decision, p.rule.clone(), reason);
     }
     decision.mask = Some(plan);
+}
+
+/// Turn `decision` into a denial by masking rule `rule`.
+fn deny(decision: &mut Decision, rule: String, reason: String) {
+    decision.effect = Effect::Deny;
+    decision.rules = vec![rule.clone()];
+    decision.reason = reason.clone();
+    // The denial is a part too, so whoever combines parts (a routed tool call, a grant
+    // check) sees it.
+    decision.parts.push(crate::decision::PartDecision {
+        effect: Effect::Deny,
+        rules: vec![rule],
+        reason,
+    });
 }

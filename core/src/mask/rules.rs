@@ -24,6 +24,10 @@
 //! - `columns` are globs on `schema.table.column` (`*` crosses dots, as in rule globs); each
 //!   must name a column, so it needs a `.`. A `detectors` rule without `columns` applies to
 //!   every column of every result on its resources.
+//! - A schema missing on one side never lets a column escape its mask: `users.email` covers
+//!   `public.users.email` (any schema), and `public.users.email` covers a query's unqualified
+//!   `users.email` when the resource declares no `default_schema` (writ cannot tell which schema
+//!   the server's search path picks, so it masks).
 //! - `resources` are globs on resource names; absent means every SQL resource. A pattern that
 //!   names no declared SQL resource is an error.
 //! - `exempt` principals (globs) and groups see clear values.
@@ -119,7 +123,7 @@ pub(crate) struct MaskRule {
     pub(crate) id: String,
     resources: Option<GlobSet>,
     /// Column globs, as written and compiled.
-    columns: Option<Vec<(String, GlobMatcher)>>,
+    columns: Option<Vec<(String, DottedGlob)>>,
     pub(crate) method: Option<Method>,
     pub(crate) detect: Option<(Vec<EntityType>, Method)>,
     exempt_principals: Option<GlobSet>,
@@ -141,7 +145,7 @@ impl MaskRule {
     pub(crate) fn covers(&self, source: &str) -> bool {
         let Some(columns) = &self.columns else { return self.detect.is_some() };
         match source.strip_suffix(".*") {
-            None => columns.iter().any(|(_, m)| m.is_match(source)),
+            None => columns.iter().any(|(_, m)| m.is_match(source, COLUMN_DOTS)),
             Some(table) => columns.iter().any(|(pattern, m)| may_match_table(pattern, m, table)),
         }
     }
@@ -190,15 +194,60 @@ fn is_literal(s: &str) -> bool {
 }
 
 /// Whether a column glob may match some column of `table`.
-fn may_match_table(pattern: &str, m: &GlobMatcher, table: &str) -> bool {
+fn may_match_table(pattern: &str, m: &DottedGlob, table: &str) -> bool {
     let last = pattern.rsplit('.').next().unwrap_or(pattern);
     if is_literal(last) {
-        return m.is_match(format!("{table}.{last}"));
+        return m.is_match(&format!("{table}.{last}"), COLUMN_DOTS);
     }
     // A wildcard column part: the table part decides (a `*` in it may also cross dots).
     let prefix = pattern.get(..pattern.len().saturating_sub(last.len() + 1)).unwrap_or("");
-    crate::policy::compile::glob(prefix).is_ok_and(|g| g.compile_matcher().is_match(table))
-        || m.is_match(format!("{table}.x"))
+    DottedGlob::new(prefix, TABLE_DOTS).is_ok_and(|g| g.is_match(table, TABLE_DOTS))
+        || m.is_match(&format!("{table}.x"), COLUMN_DOTS)
+}
+
+/// Dots in a schema-qualified column name (`schema.table.column`).
+const COLUMN_DOTS: usize = 2;
+/// Dots in a schema-qualified table name (`schema.table`).
+const TABLE_DOTS: usize = 1;
+
+/// A glob on a dotted name (`schema.table.column`, `schema.table`) whose leading schema may be
+/// missing on either side: a pattern without a schema matches a name in any schema, and a
+/// pattern with one matches a name written without a schema. Both err towards masking.
+#[derive(Debug)]
+pub(crate) struct DottedGlob {
+    full: GlobMatcher,
+    /// The pattern without its schema part, when it has one.
+    without_schema: Option<GlobMatcher>,
+}
+
+impl DottedGlob {
+    /// `qualified_dots` is the number of dots of a schema-qualified name of this kind.
+    fn new(pattern: &str, qualified_dots: usize) -> Result<DottedGlob, String> {
+        let full = crate::policy::compile::glob(pattern)?.compile_matcher();
+        let without_schema = if pattern.matches('.').count() >= qualified_dots {
+            match pattern.split_once('.') {
+                Some((_, rest)) => Some(crate::policy::compile::glob(rest)?.compile_matcher()),
+                None => None,
+            }
+        } else {
+            None
+        };
+        Ok(DottedGlob { full, without_schema })
+    }
+
+    fn is_match(&self, name: &str, qualified_dots: usize) -> bool {
+        if self.full.is_match(name) {
+            return true;
+        }
+        if name.matches('.').count() >= qualified_dots {
+            // A qualified name against a pattern written without a schema.
+            self.without_schema.is_none()
+                && name.split_once('.').is_some_and(|(_, rest)| self.full.is_match(rest))
+        } else {
+            // An unqualified name against a pattern with a schema.
+            self.without_schema.as_ref().is_some_and(|g| g.is_match(name))
+        }
+    }
 }
 
 /// Masking rules and declared table columns of a compiled policy.
@@ -310,8 +359,8 @@ fn compile_rule(
                 ck.error(&item, format!("column pattern `{pattern}` must name `table.column` or `schema.table.column` (use `*.{pattern}` for any table)"));
                 continue;
             }
-            match crate::policy::compile::glob(pattern) {
-                Ok(g) => out.push((pattern.clone(), g.compile_matcher())),
+            match DottedGlob::new(pattern, COLUMN_DOTS) {
+                Ok(g) => out.push((pattern.clone(), g)),
                 Err(message) => ck.error(&item, message),
             }
         }
