@@ -1,6 +1,6 @@
 //! Content masking (`Detectors::mask_text`, every built-in detector) next to the practical
 //! limits on the same bytes, in one run: a `memchr` for a byte the text never holds (memory
-//! bandwidth) and an aho-corasick search for writ's secret anchors (a multi-literal prefilter
+//! bandwidth) and a SIMD aho-corasick (Teddy) search for writ's secret anchors (a multi-literal prefilter
 //! alone). One generated corpus per kind (`writ_benches::corpus`), 1 MiB cut into ~4 KiB pieces
 //! at line ends, one reused `ScanCache`.
 #![expect(clippy::panic, reason = "a bench whose setup fails must stop loudly")]
@@ -50,7 +50,9 @@ fn mask(c: &mut Criterion) {
         .default_method(Method::Redact { token: None })
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
-    let ac = aho_corasick::AhoCorasick::new(ANCHORS).unwrap_or_else(|e| panic!("{e}"));
+    // The SIMD (Teddy) searcher of the aho-corasick crate, as writ's own anchor search uses.
+    let ac = aho_corasick::packed::Searcher::new(ANCHORS)
+        .unwrap_or_else(|| panic!("the packed aho-corasick searcher is not available"));
     let mut cache = detectors.create_cache();
     for kind in KINDS {
         let text = kind.generate(1024 * 1024, SEED);

@@ -8,11 +8,14 @@
 //! For each corpus of `writ_benches::corpus` (default 16 MiB each, cut into ~4 KiB pieces at
 //! line ends, one reused `ScanCache`), prints MiB/s of:
 //! - `memchr`: `memchr::memchr` for a byte the text never holds (memory bandwidth);
-//! - `aho-corasick`: one search for writ's secret anchors (`AKIA`, `ghp_`, `eyJ`, ...) counting
+//! - `aho-corasick`: one SIMD (Teddy, `aho_corasick::packed`) search for writ's secret anchors (`AKIA`, `ghp_`, `eyJ`, ...) counting
 //!   every match (the cost of a multi-literal prefilter alone);
 //! - `writ`: `Detectors::mask_text` with every built-in detector;
 //! - `writ presidio`: only the types Presidio's pattern recognizers have (e-mail, phone,
 //!   card, IBAN, US SSN, IP), and the same without phone.
+//!
+//! `--breakdown` adds, per corpus, `Detectors::scan` alone (finding without replacing) and
+//! `mask_text` with one detector type at a time, to see where the time goes.
 //!
 //! Each figure is the best of several passes. `--write-corpus DIR` also writes every corpus to
 //! `DIR/<name>.txt` and the figures to `DIR/writ.tsv` (read by `benches/presidio/run`).
@@ -94,6 +97,7 @@ fn measure(bytes: usize, mut pass: impl FnMut() -> usize) -> (f64, usize) {
 fn run() -> Result<(), String> {
     let mut mib = 16usize;
     let mut write: Option<PathBuf> = None;
+    let mut breakdown = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -103,9 +107,10 @@ fn run() -> Result<(), String> {
             "--write-corpus" => {
                 write = Some(args.next().ok_or("`--write-corpus` needs a directory")?.into())
             }
+            "--breakdown" => breakdown = true,
             other => {
                 return Err(format!(
-                    "unknown argument `{other}` (expected --mib N, --write-corpus DIR)"
+                    "unknown argument `{other}` (expected --mib N, --write-corpus DIR, --breakdown)"
                 ));
             }
         }
@@ -118,7 +123,9 @@ fn run() -> Result<(), String> {
             .map(|t| t.iter().copied().filter(|t| *t != "phone").collect::<Vec<_>>())
             .as_deref(),
     )?;
-    let ac = aho_corasick::AhoCorasick::new(ANCHORS).map_err(|e| e.to_string())?;
+    // The SIMD (Teddy) searcher of the aho-corasick crate, as writ's own anchor search uses.
+    let ac = aho_corasick::packed::Searcher::new(ANCHORS)
+        .ok_or("the packed aho-corasick searcher is not available on this CPU")?;
     if let Some(dir) = &write {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
@@ -166,6 +173,26 @@ fn run() -> Result<(), String> {
             "{:<14} {mb:>8.1} {memchr:>9.0} {aho:>9.0} {w:>9.0} {wp:>9.0} {wn:>9.0} {findings:>9}",
             kind.name()
         );
+        if breakdown {
+            let mut cache = all.create_cache();
+            let mut found = Vec::new();
+            let (scan, _) = measure(text.len(), || {
+                pieces
+                    .iter()
+                    .map(|p| {
+                        all.scan_into(p, Some(&mut cache), &mut found);
+                        found.len()
+                    })
+                    .sum()
+            });
+            let mut parts = vec![format!("scan only {scan:.0}")];
+            for t in EntityType::BUILTIN {
+                let one = detectors(Some(&[t.as_str()]))?;
+                let (speed, n) = mask(&one);
+                parts.push(format!("{t} {speed:.0} ({n})"));
+            }
+            println!("    {}", parts.join(", "));
+        }
         if kind.clean() && findings > 0 {
             eprintln!(
                 "warning: {} is meant to be clean but {findings} values were masked",

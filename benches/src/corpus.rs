@@ -235,7 +235,7 @@ fn log_line(rng: &mut Rng, out: &mut String, pii: bool) {
         " {} {} req={:012x} {} {} status={} took={}ms v1.{}.{}",
         rng.pick(LEVELS),
         rng.pick(SERVICES),
-        rng.next(),
+        rng.next() >> 16,
         rng.pick(PATHS),
         rng.pick(MESSAGES),
         [200, 200, 201, 304, 404, 500].get(rng.below(6) as usize).copied().unwrap_or(200),
