@@ -895,3 +895,28 @@ fn generated_corpus_masks_every_inserted_value_and_keeps_clean_lines() {
     }
     assert_eq!(dirty, 2000);
 }
+
+#[test]
+fn mixed_findings_are_counted_per_type_in_canonical_order() {
+    let d = Detectors::builder()
+        .custom(CustomPattern::new("ticket_ref", r"TCK-[0-9]{6}"))
+        .method(EntityType::Email, Method::Email)
+        .build()
+        .unwrap();
+    let text =
+        "TCK-123456 a@b.example, card 4111 1111 1111 1111, c@d.example TCK-654321 e@f.example";
+    let out = d.mask_text(text, None);
+    assert_eq!(
+        out.counts,
+        vec![
+            (EntityType::CreditCard, 1),
+            (EntityType::Email, 3),
+            (EntityType::custom("ticket_ref"), 2)
+        ]
+    );
+    assert_eq!(
+        out.text,
+        "[REDACTED:ticket_ref] ***@b.example, card [REDACTED:credit_card], ***@d.example \
+         [REDACTED:ticket_ref] ***@f.example"
+    );
+}
