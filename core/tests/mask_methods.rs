@@ -920,3 +920,24 @@ fn mixed_findings_are_counted_per_type_in_canonical_order() {
          [REDACTED:ticket_ref] ***@f.example"
     );
 }
+
+#[test]
+fn a_subset_of_detectors_still_finds_what_the_full_set_finds_of_its_types() {
+    let text = "id 9912 ann@b.example +1 415 555 2671 card 4111 1111 1111 1111 ssn 078-05-1120 \
+                IBAN DE89 3704 0044 0532 0130 00 from 10.1.2.3 and fe80::1 (212) 555-0147 \
+                key AKIAIOSFODNN7EXAMPLE 2026-11-23T10:00:00Z";
+    let all = plain().scan(text);
+    for t in EntityType::BUILTIN {
+        let only = Detectors::builder().only([t.clone()]).build().unwrap().scan(text);
+        assert!(only.iter().all(|f| f.entity == t), "{t}: {only:?}");
+        // Alone, a type may claim a little more (`fe80::1 (212) 555-0147`: without ipv6 the
+        // `1` reads as the phone's country code), never less.
+        for f in all.iter().filter(|f| f.entity == t) {
+            assert!(
+                only.iter().any(|g| g.start <= f.start && g.end >= f.end),
+                "{t}: {f:?} found by all detectors, not covered by only({t}): {only:?}"
+            );
+        }
+    }
+    assert!(all.len() >= 9, "{all:?}");
+}
