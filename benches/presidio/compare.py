@@ -101,7 +101,7 @@ def measure(analyzer, pieces, entities, nbytes):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("corpus")
-    parser.add_argument("--kib", type=int, default=512)
+    parser.add_argument("--kib", type=int, default=256)
     args = parser.parse_args()
     with open(os.path.join(args.corpus, "writ.tsv"), newline="") as f:
         writ = {row["corpus"]: row for row in csv.DictReader(f, delimiter="\t")}
