@@ -206,3 +206,24 @@ masks:
     assert_eq!(rows[1][1], rows[2][1], "the same value hashes the same: {stdout}");
     assert_ne!(rows[1][1], "");
 }
+
+#[test]
+fn a_csv_field_that_is_not_utf8_is_named_by_line_and_column() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_writ"))
+        .args(["mask", "--policy", PACK, "--resource", "crm", "--principal", "a", "--groups"])
+        .args(["support", "--table", "customers"])
+        .current_dir(common::repo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = b"id,email\n1,ann@example.com\n2,b\xffb@corp.io\n3,bob@corp.io\n";
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("line 3, column 2"), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "id,email\n1,***@example.com\n");
+}

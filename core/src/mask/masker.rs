@@ -2,8 +2,8 @@
 //!
 //! Built once per result from the decision's plan, the result's column names, the host's
 //! [`Detectors`] (for content fallback) and the host's HMAC key, then used on every row
-//! ([`Masker::mask_row`], [`Masker::mask_rows`]) or on columnar batches
-//! ([`Masker::mask_columns`]).
+//! ([`Masker::mask_row`], [`Masker::mask_rows`]; a stream keeps a [`MaskerCache`] and calls
+//! [`Masker::mask_row_with`]) or on columnar batches ([`Masker::mask_columns`]).
 //!
 //! # Alignment
 //! Plan entries map to result columns by position. An entry that `expands` (a `*` over a table
