@@ -41,3 +41,5 @@ rules:
     effect: allow
     when: {groups: [writers], sql: {kinds: [select, insert, update, delete]}}
 ";
+
+pub mod corpus;

@@ -5,7 +5,7 @@
 //! - 1: `eval`: at least one request was denied or needs approval; `test`: a case failed or
 //!   rule coverage is below `--min-coverage`; `scan`: something sensitive was found;
 //!   `grant mint`: refused (wider or deeper than the parent, or the parent is invalid);
-//!   `grant verify`: the grant is invalid;
+//!   `grant verify`: the grant is invalid; `mask`: the query is denied or needs approval;
 //! - 2: an error: an invalid policy, unreadable input, a malformed request, key, scope or
 //!   grant.
 
@@ -16,6 +16,7 @@ use std::process::ExitCode;
 mod audit_cmd;
 mod grant_cmd;
 mod keys;
+mod mask_cmd;
 mod test_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -163,6 +164,9 @@ enum Command {
     /// requester.
     #[command(after_help = grant_cmd::KEY_FILES_HELP)]
     Approve(grant_cmd::ApproveArgs),
+    /// Mask result rows (CSV or JSON Lines on stdin) as the policy says for one principal and
+    /// query; masked rows on stdout, what was masked (types and counts) on stderr.
+    Mask(mask_cmd::MaskArgs),
 }
 
 #[derive(Subcommand)]
@@ -275,6 +279,7 @@ fn main() -> ExitCode {
             format,
         }),
         Command::Approve(args) => grant_cmd::approve(&args),
+        Command::Mask(args) => mask_cmd::run(&args),
         Command::Scan { detectors, format } => scan(detectors.as_deref(), format),
         Command::Test { paths, filter, format, min_coverage } => {
             let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };

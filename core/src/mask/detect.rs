@@ -395,7 +395,14 @@ impl DetectorsBuilder {
         }
 
         let internal = |e: &dyn std::fmt::Display| MaskError::Internal(e.to_string());
-        let fl = floating_patterns();
+        let is_on = |t: &EntityType| {
+            t.builtin_index().and_then(|i| enabled.get(i).copied()).unwrap_or(true)
+        };
+        // Only the enabled types' patterns: a disabled pattern that matches first would send
+        // the scan through the same-start retries of the floating pass for nothing (with
+        // `only([email])`, PII-dense rows ran at a third of the speed of all types).
+        let fl: Vec<(Check, String)> =
+            floating_patterns().into_iter().filter(|(c, _)| is_on(&c.entity())).collect();
         let floating = Regex::new_many(&fl.iter().map(|(_, p)| p.as_str()).collect::<Vec<_>>())
             .map_err(|e| internal(&e))?;
         let literal = Regex::new_many(&literal_patterns()).map_err(|e| internal(&e))?;
@@ -403,9 +410,6 @@ impl DetectorsBuilder {
         let anchor_list = anchors();
         let ac = AnchorSearcher::new(&anchor_list.iter().map(|(p, _)| *p).collect::<Vec<_>>())?;
 
-        let is_on = |t: &EntityType| {
-            t.builtin_index().and_then(|i| enabled.get(i).copied()).unwrap_or(true)
-        };
         let gate_digits = [
             EntityType::CreditCard,
             EntityType::Iban,

@@ -2,8 +2,8 @@
 //!
 //! Built once per result from the decision's plan, the result's column names, the host's
 //! [`Detectors`] (for content fallback) and the host's HMAC key, then used on every row
-//! ([`Masker::mask_row`], [`Masker::mask_rows`]) or on columnar batches
-//! ([`Masker::mask_columns`]).
+//! ([`Masker::mask_row`], [`Masker::mask_rows`]; a stream keeps a [`MaskerCache`] and calls
+//! [`Masker::mask_row_with`]) or on columnar batches ([`Masker::mask_columns`]).
 //!
 //! # Alignment
 //! Plan entries map to result columns by position. An entry that `expands` (a `*` over a table
@@ -52,6 +52,15 @@ struct Action {
     content: Vec<usize>,
     /// Run the host's detectors.
     host: bool,
+}
+
+/// Scratch space for one thread masking rows of one [`Masker`]: the scan caches of the host's
+/// detectors and of each content rule, reused across rows so masking a row allocates only what
+/// it replaces. Made by [`Masker::create_cache`].
+#[derive(Debug)]
+pub struct MaskerCache {
+    host: ScanCache,
+    content: Vec<ScanCache>,
 }
 
 /// Applies a mask plan to rows of one result.
@@ -191,20 +200,36 @@ impl Masker {
             .collect()
     }
 
+    /// Scratch space for [`Masker::mask_row_with`]; one per thread, reused across rows.
+    pub fn create_cache(&self) -> MaskerCache {
+        MaskerCache {
+            host: self.host.create_cache(),
+            content: self.content.iter().map(Detectors::create_cache).collect(),
+        }
+    }
+
     /// Mask one row in place (one value per result column; extra values are left alone only
     /// when the row is longer than the result, which the host must not allow).
+    ///
+    /// # Performance
+    /// Builds fresh scan caches on every call; a host masking a stream of rows should keep a
+    /// [`MaskerCache`] and call [`Masker::mask_row_with`].
     pub fn mask_row(&self, row: &mut [Value]) -> MaskReport {
-        let mut cache = self.host.create_cache();
+        self.mask_row_with(row, &mut self.create_cache())
+    }
+
+    /// [`Masker::mask_row`] with caller-owned scratch space.
+    pub fn mask_row_with(&self, row: &mut [Value], cache: &mut MaskerCache) -> MaskReport {
         let mut report = MaskReport::default();
         for (i, v) in row.iter_mut().enumerate() {
-            self.mask_cell(i, v, &mut cache, &mut report);
+            self.mask_cell(i, v, cache, &mut report);
         }
         report
     }
 
     /// Mask a batch of rows in place; the report sums all rows.
     pub fn mask_rows(&self, rows: &mut [Vec<Value>]) -> MaskReport {
-        let mut cache = self.host.create_cache();
+        let mut cache = self.create_cache();
         let mut report = MaskReport::default();
         for row in rows {
             for (i, v) in row.iter_mut().enumerate() {
@@ -216,7 +241,7 @@ impl Masker {
 
     /// Mask a columnar batch in place: `columns[i]` holds every value of result column `i`.
     pub fn mask_columns(&self, columns: &mut [Vec<Value>]) -> MaskReport {
-        let mut cache = self.host.create_cache();
+        let mut cache = self.create_cache();
         let mut report = MaskReport::default();
         for (i, column) in columns.iter_mut().enumerate() {
             for v in column {
@@ -226,7 +251,7 @@ impl Masker {
         report
     }
 
-    fn mask_cell(&self, i: usize, v: &mut Value, cache: &mut ScanCache, report: &mut MaskReport) {
+    fn mask_cell(&self, i: usize, v: &mut Value, cache: &mut MaskerCache, report: &mut MaskReport) {
         let Some(a) = self.actions.get(i) else { return };
         if let Some(m) = &a.method {
             if !v.is_null() {
@@ -239,12 +264,12 @@ impl Masker {
         }
         for k in &a.content {
             if let Some(d) = self.content.get(*k) {
-                let r = d.mask_json(v, None);
+                let r = d.mask_json(v, cache.content.get_mut(*k));
                 report.merge(&r);
             }
         }
         if a.host {
-            let r = self.host.mask_json(v, Some(cache));
+            let r = self.host.mask_json(v, Some(&mut cache.host));
             report.merge(&r);
         }
     }

@@ -95,7 +95,7 @@ pub use apply::Masked;
 pub use detect::{Checksum, CustomPattern, Detectors, DetectorsBuilder, ScanCache};
 pub use entity::{EntityType, Finding, MaskReport};
 pub use error::MaskError;
-pub use masker::{Masker, MaskerError};
+pub use masker::{Masker, MaskerCache, MaskerError};
 pub use method::{COLUMN_REDACTION, HASH_HEX_LEN, HASH_PREFIX, Method};
 pub(crate) use plan::attach as attach_plan;
 pub use plan::{ByName, ContentMask, Fallback, MaskPlan, PlannedColumn, Probe};

@@ -1,0 +1,98 @@
+//! Content masking (`Detectors::mask_text`, every built-in detector) next to the practical
+//! limits on the same bytes, in one run: a `memchr` for a byte the text never holds (memory
+//! bandwidth) and a SIMD aho-corasick (Teddy) search for writ's secret anchors (a multi-literal prefilter
+//! alone). One generated corpus per kind (`writ_benches::corpus`), 1 MiB cut into ~4 KiB pieces
+//! at line ends, one reused `ScanCache`.
+#![expect(clippy::panic, reason = "a bench whose setup fails must stop loudly")]
+#![allow(missing_docs, reason = "criterion_group! generates undocumented functions")]
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use writ::mask::{Detectors, Method};
+use writ_benches::corpus::{KINDS, chunks};
+
+const SEED: u64 = 0x5EED_2026_0000_0001;
+const ANCHORS: &[&str] = &[
+    "AKIA",
+    "ASIA",
+    "AGPA",
+    "AIDA",
+    "AROA",
+    "ANPA",
+    "ANVA",
+    "AIPA",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxr-",
+    "xoxs-",
+    "sk_live_",
+    "rk_live_",
+    "pk_live_",
+    "sk_test_",
+    "rk_test_",
+    "pk_test_",
+    "eyJ",
+    "-----BEGIN ",
+    "secret",
+    "Secret",
+    "SECRET",
+];
+
+fn mask(c: &mut Criterion) {
+    let detectors = Detectors::builder()
+        .default_method(Method::Redact { token: None })
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The SIMD (Teddy) searcher of the aho-corasick crate, as writ's own anchor search uses.
+    let ac = aho_corasick::packed::Searcher::new(ANCHORS)
+        .unwrap_or_else(|| panic!("the packed aho-corasick searcher is not available"));
+    let mut cache = detectors.create_cache();
+    for kind in KINDS {
+        let text = kind.generate(1024 * 1024, SEED);
+        let pieces = chunks(&text, 4096);
+        let masked: usize = pieces
+            .iter()
+            .map(|p| {
+                detectors
+                    .mask_text(p, Some(&mut cache))
+                    .counts
+                    .iter()
+                    .map(|(_, n)| n)
+                    .sum::<usize>()
+            })
+            .sum();
+        assert_eq!(kind.clean(), masked == 0, "{}: {masked} values masked", kind.name());
+        let mut group = c.benchmark_group(format!("mask/{}", kind.name()));
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function("memchr_absent_byte", |b| {
+            b.iter(|| {
+                pieces
+                    .iter()
+                    .filter(|p| memchr::memchr(0x01, black_box(p.as_bytes())).is_some())
+                    .count()
+            })
+        });
+        group.bench_function("aho_corasick_anchors", |b| {
+            b.iter(|| pieces.iter().map(|p| ac.find_iter(black_box(*p)).count()).sum::<usize>())
+        });
+        group.bench_function("writ_mask_text", |b| {
+            b.iter(|| {
+                pieces
+                    .iter()
+                    .map(|p| detectors.mask_text(black_box(p), Some(&mut cache)).counts.len())
+                    .sum::<usize>()
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, mask);
+criterion_main!(benches);

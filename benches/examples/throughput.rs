@@ -1,0 +1,214 @@
+//! Content-masking throughput per corpus, next to the practical limits, in one run.
+//!
+//! ```sh
+//! cargo run --release -p writ-benches --example throughput
+//! cargo run --release -p writ-benches --example throughput -- --mib 8 --write-corpus target/corpus
+//! ```
+//!
+//! For each corpus of `writ_benches::corpus` (default 16 MiB each, cut into ~4 KiB pieces at
+//! line ends, one reused `ScanCache`), prints MiB/s of:
+//! - `memchr`: `memchr::memchr` for a byte the text never holds (memory bandwidth);
+//! - `aho-corasick`: one SIMD (Teddy, `aho_corasick::packed`) search for writ's secret anchors (`AKIA`, `ghp_`, `eyJ`, ...) counting
+//!   every match (the cost of a multi-literal prefilter alone);
+//! - `writ`: `Detectors::mask_text` with every built-in detector;
+//! - `writ presidio`: only the types Presidio's pattern recognizers have (e-mail, phone,
+//!   card, IBAN, US SSN, IP), and the same without phone.
+//!
+//! `--breakdown` adds, per corpus, `Detectors::scan` alone (finding without replacing) and
+//! `mask_text` with one detector type at a time, to see where the time goes.
+//!
+//! Each figure is the best of several passes. `--write-corpus DIR` also writes every corpus to
+//! `DIR/<name>.txt` and the figures to `DIR/writ.tsv` (read by `benches/presidio/run`).
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use writ::mask::{Detectors, EntityType, Method};
+use writ_benches::corpus::{KINDS, chunks};
+
+const SEED: u64 = 0x5EED_2026_0000_0001;
+const PIECE: usize = 4096;
+/// The secret anchors writ's own literal search looks for.
+const ANCHORS: &[&str] = &[
+    "AKIA",
+    "ASIA",
+    "AGPA",
+    "AIDA",
+    "AROA",
+    "ANPA",
+    "ANVA",
+    "AIPA",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxr-",
+    "xoxs-",
+    "sk_live_",
+    "rk_live_",
+    "pk_live_",
+    "sk_test_",
+    "rk_test_",
+    "pk_test_",
+    "eyJ",
+    "-----BEGIN ",
+    "secret",
+    "Secret",
+    "SECRET",
+];
+
+fn main() {
+    if let Err(message) = run() {
+        eprintln!("error: {message}");
+        std::process::exit(2);
+    }
+}
+
+fn detectors(types: Option<&[&str]>) -> Result<Detectors, String> {
+    let mut b = Detectors::builder().default_method(Method::Redact { token: None });
+    if let Some(types) = types {
+        let types: Result<Vec<EntityType>, _> = types.iter().map(|t| t.parse()).collect();
+        b = b.only(types.map_err(|e| format!("{e:?}"))?);
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+/// Best MiB/s of `pass` over `bytes` bytes: at least 3 passes and about a second.
+fn measure(bytes: usize, mut pass: impl FnMut() -> usize) -> (f64, usize) {
+    let mut best = Duration::MAX;
+    let mut result = 0;
+    let started = Instant::now();
+    let mut passes = 0;
+    while passes < 3 || started.elapsed() < Duration::from_millis(1000) {
+        let t = Instant::now();
+        result = black_box(pass());
+        best = best.min(t.elapsed());
+        passes += 1;
+    }
+    (bytes as f64 / (1024.0 * 1024.0) / best.as_secs_f64(), result)
+}
+
+fn run() -> Result<(), String> {
+    let mut mib = 16usize;
+    let mut write: Option<PathBuf> = None;
+    let mut breakdown = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--mib" => {
+                mib = args.next().and_then(|v| v.parse().ok()).ok_or("`--mib` needs a number")?;
+            }
+            "--write-corpus" => {
+                write = Some(args.next().ok_or("`--write-corpus` needs a directory")?.into())
+            }
+            "--breakdown" => breakdown = true,
+            other => {
+                return Err(format!(
+                    "unknown argument `{other}` (expected --mib N, --write-corpus DIR, --breakdown)"
+                ));
+            }
+        }
+    }
+    let all = detectors(None)?;
+    let presidio_types = ["email", "phone", "credit_card", "iban", "us_ssn", "ipv4", "ipv6"];
+    let presidio = detectors(Some(&presidio_types))?;
+    let no_phone = detectors(
+        Some(&presidio_types[..])
+            .map(|t| t.iter().copied().filter(|t| *t != "phone").collect::<Vec<_>>())
+            .as_deref(),
+    )?;
+    // The SIMD (Teddy) searcher of the aho-corasick crate, as writ's own anchor search uses.
+    let ac = aho_corasick::packed::Searcher::new(ANCHORS)
+        .ok_or("the packed aho-corasick searcher is not available on this CPU")?;
+    if let Some(dir) = &write {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    }
+    let mut tsv = String::from(
+        "corpus\tbytes\tmemchr\taho_corasick\twrit\twrit_presidio\twrit_presidio_no_phone\tfindings\n",
+    );
+    println!(
+        "{:<14} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}   (MiB/s; {PIECE}-byte pieces)",
+        "corpus", "MiB", "memchr", "aho-cor.", "writ", "presidio", "no phone", "findings"
+    );
+    for kind in KINDS {
+        let text = kind.generate(mib * 1024 * 1024, SEED);
+        if let Some(dir) = &write {
+            let path = dir.join(format!("{}.txt", kind.name()));
+            std::fs::write(&path, &text)
+                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        }
+        let pieces = chunks(&text, PIECE);
+        let (memchr, _) = measure(text.len(), || {
+            pieces.iter().filter(|p| memchr::memchr(0x01, p.as_bytes()).is_some()).count()
+        });
+        let (aho, _) =
+            measure(text.len(), || pieces.iter().map(|p| ac.find_iter(*p).count()).sum());
+        let mask = |d: &Detectors| {
+            let mut cache = d.create_cache();
+            measure(text.len(), || {
+                pieces
+                    .iter()
+                    .map(|p| {
+                        d.mask_text(p, Some(&mut cache))
+                            .counts
+                            .iter()
+                            .map(|(_, n)| n)
+                            .sum::<usize>()
+                    })
+                    .sum()
+            })
+        };
+        let (w, findings) = mask(&all);
+        let (wp, _) = mask(&presidio);
+        let (wn, _) = mask(&no_phone);
+        let mb = text.len() as f64 / (1024.0 * 1024.0);
+        println!(
+            "{:<14} {mb:>8.1} {memchr:>9.0} {aho:>9.0} {w:>9.0} {wp:>9.0} {wn:>9.0} {findings:>9}",
+            kind.name()
+        );
+        if breakdown {
+            let mut cache = all.create_cache();
+            let mut found = Vec::new();
+            let (scan, _) = measure(text.len(), || {
+                pieces
+                    .iter()
+                    .map(|p| {
+                        all.scan_into(p, Some(&mut cache), &mut found);
+                        found.len()
+                    })
+                    .sum()
+            });
+            let mut parts = vec![format!("scan only {scan:.0}")];
+            for t in EntityType::BUILTIN {
+                let one = detectors(Some(&[t.as_str()]))?;
+                let (speed, n) = mask(&one);
+                parts.push(format!("{t} {speed:.0} ({n})"));
+            }
+            println!("    {}", parts.join(", "));
+        }
+        if kind.clean() && findings > 0 {
+            eprintln!(
+                "warning: {} is meant to be clean but {findings} values were masked",
+                kind.name()
+            );
+        }
+        tsv.push_str(&format!(
+            "{}\t{}\t{memchr:.1}\t{aho:.1}\t{w:.1}\t{wp:.1}\t{wn:.1}\t{findings}\n",
+            kind.name(),
+            text.len()
+        ));
+    }
+    if let Some(dir) = &write {
+        let path = dir.join("writ.tsv");
+        std::fs::write(&path, tsv)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
+    Ok(())
+}
