@@ -6,7 +6,9 @@
 //!   `<<\x0c `, `<<""` at end of input): rejected, whether quoted or not (a
 //!   false positive only costs a denial);
 //! * structural nesting depth, computed by a small quote-aware state machine
-//!   that needs no recursion.
+//!   that needs no recursion;
+//! * subscripts in words that start like an array-element assignment
+//!   ([`check_subscripts`], run on brush-parser's tokens before its grammar).
 
 use super::Limits;
 
@@ -61,6 +63,50 @@ fn check_parens(text: &str, limits: &Limits) -> Result<(), String> {
     }
     if count > limits.max_parens {
         return Err(format!("{count} parentheses, over the limit of {}", limits.max_parens));
+    }
+    Ok(())
+}
+
+/// brush-parser 0.4.0 tries every word that starts like an array-element assignment (`name[`)
+/// as one, with a backtracking grammar: inside the subscript, each `name[` is tried as a nested
+/// subscript, and when that fails (no `]` closes it) the text is tried again as plain pieces.
+/// Where the word is cut into pieces (by `$2`, a quote, an escape) every open `name[` doubles
+/// the work, so a word with many unclosed ones takes exponential time (found by fuzzing: a
+/// 244-byte word with about 40 took seconds, whether or not it followed unbalanced `(`).
+///
+/// The count per word is the number of `[` right after a name character (`[A-Za-z0-9_]`), over
+/// the whole word: closing `]` and quotes are ignored, so a `]` the grammar does not see as a
+/// closer (a quoted one, one inside `${ }`) cannot hide an open subscript, and the count only
+/// over-estimates. The work then left is linear in the word's length, times at most
+/// `2^max_subscript_brackets`. Other words are not checked: the grammar gives up on them at
+/// their first character.
+pub(crate) fn check_subscripts<'w>(
+    words: impl IntoIterator<Item = &'w str>,
+    limits: &Limits,
+) -> Result<(), String> {
+    for word in words {
+        let bytes = word.as_bytes();
+        let name_len =
+            bytes.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
+        let starts_like_subscript =
+            bytes.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+                && bytes.get(name_len) == Some(&b'[');
+        if !starts_like_subscript {
+            continue;
+        }
+        let count = bytes
+            .windows(2)
+            .filter(|pair| {
+                matches!(pair, [before, b'['] if before.is_ascii_alphanumeric() || *before == b'_')
+            })
+            .count();
+        if count > limits.max_subscript_brackets {
+            return Err(format!(
+                "a word starting like an array assignment has {count} subscripts, over the \
+                 limit of {}",
+                limits.max_subscript_brackets
+            ));
+        }
     }
     Ok(())
 }
