@@ -136,6 +136,36 @@ fn words_with_many_open_subscripts_are_refused_and_ordinary_subscripts_parse() {
 }
 
 #[test]
+fn here_documents_in_substitutions_left_open_are_refused() {
+    // brush-parser's tokenizer looped forever on these: the text ends inside `$( )`,
+    // `$(( ))` or `$[ ]` while a here-document waits for its body.
+    let limits = Limits::default();
+    for line in [
+        "$(cat <<  c ",
+        "$(cat <<-   c ",
+        "$[$[]<<  c ",
+        "x $(( $[] <<  cd ",
+        "echo $(cat <<c x\\\n$[\\]",
+    ] {
+        let view = parse_line(line, &limits);
+        assert!(
+            view.error.as_deref().is_some_and(|e| e.contains("left open at the end")),
+            "{line:?}: {view:?}"
+        );
+        assert!(view.dynamic, "{line:?}");
+    }
+    for line in [
+        "cat <<< hi",
+        "echo $((1 << 4))",
+        "cat <<EOF\nhi\nEOF",
+        "x=$(cat <<EOF\nhi\nEOF\n)",
+        "git log --format='%h <<%s>>' $(git rev-parse HEAD)",
+    ] {
+        assert_eq!(parse_line(line, &limits).error, None, "{line:?}");
+    }
+}
+
+#[test]
 fn here_document_delimiters_that_hang_the_parser_are_refused() {
     let limits = Limits::default();
     for line in ["cat <<\"@$(( (<<\"@$(", "cat <<\"a b\nx\na b", "cat <<`x`\n"] {

@@ -5,6 +5,8 @@
 //!   characters are removed (brush-parser 0.4.0 loops forever on `<<\r `,
 //!   `<<\x0c `, `<<""` at end of input): rejected, whether quoted or not (a
 //!   false positive only costs a denial);
+//! * here-document operators in text that ends inside an open `$( )`, `$(( ))`,
+//!   `$[ ]`, `${ }`, backquote or quote (brush-parser 0.4.0 can loop forever on them);
 //! * structural nesting depth, computed by a small quote-aware state machine
 //!   that needs no recursion;
 //! * subscripts in words that start like an array-element assignment
@@ -28,7 +30,17 @@ pub(crate) fn prepare(code: &str, limits: &Limits) -> Result<String, String> {
     check_here_tags(&text)?;
     check_fd_numbers(&text)?;
     check_parens(&text, limits)?;
-    let depth = nesting_depth(&text);
+    let (depth, open_at_end) = nesting(&text);
+    // brush-parser 0.4.0's tokenizer loops forever, with memory growing, when the text ends
+    // inside a substitution holding a here-document operator whose body has not started (found
+    // by fuzzing: `$(cat <<  c `, with exactly those blanks, or the line continued by a
+    // backslash). Such text is unterminated, a syntax error either way: refused before brush
+    // sees it. `<<<` is counted too (a refusal only costs a denial).
+    if open_at_end && text.contains("<<") {
+        return Err("a here-document operator in a substitution or quote left open at the end \
+             (refused: the grammar cannot terminate on it)"
+            .to_owned());
+    }
     if depth > limits.max_nesting_depth {
         return Err(format!(
             "nesting depth {depth} over the limit of {}",
@@ -218,8 +230,9 @@ fn is_cmd_like(ctx: Ctx) -> bool {
     matches!(ctx, Ctx::Cmd | Ctx::Backtick | Ctx::Case { .. } | Ctx::Keyword)
 }
 
-/// Maximum structural nesting depth of `text` (see module docs).
-pub(crate) fn nesting_depth(text: &str) -> usize {
+/// Maximum structural nesting depth of `text` (see module docs), and whether a context is
+/// still open at its end.
+pub(crate) fn nesting(text: &str) -> (usize, bool) {
     let chars: Vec<char> = text.chars().collect();
     let mut stack: Vec<Ctx> = vec![Ctx::Cmd];
     let mut max_depth = 0usize;
@@ -437,7 +450,7 @@ pub(crate) fn nesting_depth(text: &str) -> usize {
             at_cmd_start = false;
         }
     }
-    max_depth.max(stack.len().saturating_sub(1))
+    (max_depth.max(stack.len().saturating_sub(1)), stack.len() > 1)
 }
 
 /// End of a run of plain word characters starting at `i`.
