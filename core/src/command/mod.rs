@@ -183,7 +183,7 @@ impl Default for Limits {
             max_nesting_depth: 100,
             max_paren_depth: 12,
             max_parens: 256,
-            max_subscript_brackets: 8,
+            max_subscript_brackets: 6,
             max_recursion_depth: 16,
             max_brace_results: 1024,
             max_commands: 1024,
