@@ -65,9 +65,9 @@ fn command_parse_regressions() {
         if view.error.is_some() {
             assert!(view.dynamic, "{name}: an error must make the line dynamic");
         }
-        // An input that once hung must now be refused by a guard before the parser runs
-        // (asserting behaviour, not time).
-        if name.contains("timeout-") {
+        // An input that once hung or took seconds must now be refused by a guard before the
+        // grammar runs (asserting behaviour, not time).
+        if name.contains("timeout-") || name.contains("slow-") {
             assert!(
                 view.error
                     .as_deref()
@@ -94,6 +94,74 @@ fn deep_or_numerous_parentheses_are_refused_and_ordinary_ones_parse() {
         ["(cd core && (make test))", "echo $(date) $((1 + 2))", "((x++))", "[ -f x ] && (ls)"]
     {
         assert_eq!(parse_line(line, &limits).error, None, "{line}");
+    }
+}
+
+#[test]
+fn words_with_many_open_subscripts_are_refused_and_ordinary_subscripts_parse() {
+    let limits = Limits::default();
+    let over = limits.max_subscript_brackets;
+    // `$2`, quotes and escapes cut the word into pieces: each open `y[` doubles brush's work.
+    let refused = [
+        format!("x[{}", "$2y[".repeat(over)),
+        format!("x[{}", "\"a\"y[".repeat(over)),
+        format!("echo ok; ((( x_[{}", "\\ay[".repeat(over)),
+        // closing brackets the grammar does not take as closers do not hide open ones
+        format!("a[{}=1", "$2y[\"]\"".repeat(over)),
+        format!("arr[{}=(a b)", "${z]}y[".repeat(over)),
+    ];
+    for line in &refused {
+        let view = parse_line(line, &limits);
+        assert!(
+            view.error.as_deref().is_some_and(|e| e.contains("subscripts, over the limit")),
+            "{line}: {view:?}"
+        );
+        assert!(view.dynamic, "{line}");
+    }
+    let at_bound = format!("x[{}", "$2y[".repeat(over - 1));
+    for line in [
+        at_bound.as_str(),
+        "a[0]=1 b[1]=2 env",
+        "declare -A m; m[${k[$i]}]=${v[$i]}; echo \"${m[a]}\"",
+        "ls file[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9].txt",
+        "echo -x[$2y[$2y[$2y[$2y[$2y[$2y[$2y[$2y[$2y[$2y[",
+        "arr=([0]=a [1]=b [2]=c [3]=d [4]=e [5]=f [6]=g [7]=h [8]=i [9]=j)",
+    ] {
+        assert_eq!(parse_line(line, &limits).error, None, "{line}");
+    }
+    // the bound is a setting
+    let strict = Limits { max_subscript_brackets: 1, ..Limits::default() };
+    assert!(parse_line("a[b[1]]=2", &strict).error.is_some());
+    assert_eq!(parse_line("a[b[1]]=2", &limits).error, None);
+}
+
+#[test]
+fn here_documents_in_substitutions_left_open_are_refused() {
+    // brush-parser's tokenizer looped forever on these: the text ends inside `$( )`,
+    // `$(( ))` or `$[ ]` while a here-document waits for its body.
+    let limits = Limits::default();
+    for line in [
+        "$(cat <<  c ",
+        "$(cat <<-   c ",
+        "$[$[]<<  c ",
+        "x $(( $[] <<  cd ",
+        "echo $(cat <<c x\\\n$[\\]",
+    ] {
+        let view = parse_line(line, &limits);
+        assert!(
+            view.error.as_deref().is_some_and(|e| e.contains("left open at the end")),
+            "{line:?}: {view:?}"
+        );
+        assert!(view.dynamic, "{line:?}");
+    }
+    for line in [
+        "cat <<< hi",
+        "echo $((1 << 4))",
+        "cat <<EOF\nhi\nEOF",
+        "x=$(cat <<EOF\nhi\nEOF\n)",
+        "git log --format='%h <<%s>>' $(git rev-parse HEAD)",
+    ] {
+        assert_eq!(parse_line(line, &limits).error, None, "{line:?}");
     }
 }
 

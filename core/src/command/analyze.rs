@@ -128,9 +128,22 @@ impl<'l> Analyzer<'l> {
             Ok(t) => t,
             Err(e) => return self.fail(frame, &e),
         };
+        // What `Parser::parse_program` does, in two steps, so that the words can be checked
+        // between tokenizing and the grammar (see `guard::check_subscripts`).
+        let limits = self.limits;
         let parsed = std::panic::catch_unwind(|| {
             let options = brush_parser::ParserOptions::default();
-            brush_parser::Parser::new(text.as_bytes(), &options).parse_program()
+            let tokens = brush_parser::uncached_tokenize_str(&text, &options.tokenizer_options())
+                .map_err(|inner| {
+                let error = brush_parser::ParseError::Tokenizing { inner, position: None };
+                format!("syntax error: {error}")
+            })?;
+            let words = tokens.iter().filter_map(|token| match token {
+                brush_parser::Token::Word(word, _) => Some(word.as_str()),
+                brush_parser::Token::Operator(..) => None,
+            });
+            guard::check_subscripts(words, limits)?;
+            brush_parser::parse_tokens(&tokens, &options).map_err(|e| format!("syntax error: {e}"))
         });
         match parsed {
             Ok(Ok(program)) => {
@@ -140,7 +153,7 @@ impl<'l> Analyzer<'l> {
                 }
                 self.sources.pop();
             }
-            Ok(Err(e)) => self.fail(frame, &format!("syntax error: {e}")),
+            Ok(Err(message)) => self.fail(frame, &message),
             Err(_) => self.fail(frame, "internal error: grammar panicked"),
         }
     }

@@ -5,8 +5,12 @@
 //!   characters are removed (brush-parser 0.4.0 loops forever on `<<\r `,
 //!   `<<\x0c `, `<<""` at end of input): rejected, whether quoted or not (a
 //!   false positive only costs a denial);
+//! * here-document operators in text that ends inside an open `$( )`, `$(( ))`,
+//!   `$[ ]`, `${ }`, backquote or quote (brush-parser 0.4.0 can loop forever on them);
 //! * structural nesting depth, computed by a small quote-aware state machine
-//!   that needs no recursion.
+//!   that needs no recursion;
+//! * subscripts in words that start like an array-element assignment
+//!   ([`check_subscripts`], run on brush-parser's tokens before its grammar).
 
 use super::Limits;
 
@@ -26,7 +30,17 @@ pub(crate) fn prepare(code: &str, limits: &Limits) -> Result<String, String> {
     check_here_tags(&text)?;
     check_fd_numbers(&text)?;
     check_parens(&text, limits)?;
-    let depth = nesting_depth(&text);
+    let (depth, open_at_end) = nesting(&text);
+    // brush-parser 0.4.0's tokenizer loops forever, with memory growing, when the text ends
+    // inside a substitution holding a here-document operator whose body has not started (found
+    // by fuzzing: `$(cat <<  c `, with exactly those blanks, or the line continued by a
+    // backslash). Such text is unterminated, a syntax error either way: refused before brush
+    // sees it. `<<<` is counted too (a refusal only costs a denial).
+    if open_at_end && text.contains("<<") {
+        return Err("a here-document operator in a substitution or quote left open at the end \
+             (refused: the grammar cannot terminate on it)"
+            .to_owned());
+    }
     if depth > limits.max_nesting_depth {
         return Err(format!(
             "nesting depth {depth} over the limit of {}",
@@ -61,6 +75,50 @@ fn check_parens(text: &str, limits: &Limits) -> Result<(), String> {
     }
     if count > limits.max_parens {
         return Err(format!("{count} parentheses, over the limit of {}", limits.max_parens));
+    }
+    Ok(())
+}
+
+/// brush-parser 0.4.0 tries every word that starts like an array-element assignment (`name[`)
+/// as one, with a backtracking grammar: inside the subscript, each `name[` is tried as a nested
+/// subscript, and when that fails (no `]` closes it) the text is tried again as plain pieces.
+/// Where the word is cut into pieces (by `$2`, a quote, an escape) every open `name[` doubles
+/// the work, so a word with many unclosed ones takes exponential time (found by fuzzing: a
+/// 244-byte word with about 40 took seconds, whether or not it followed unbalanced `(`).
+///
+/// The count per word is the number of `[` right after a name character (`[A-Za-z0-9_]`), over
+/// the whole word: closing `]` and quotes are ignored, so a `]` the grammar does not see as a
+/// closer (a quoted one, one inside `${ }`) cannot hide an open subscript, and the count only
+/// over-estimates. The work then left is linear in the word's length, times at most
+/// `2^max_subscript_brackets`. Other words are not checked: the grammar gives up on them at
+/// their first character.
+pub(crate) fn check_subscripts<'w>(
+    words: impl IntoIterator<Item = &'w str>,
+    limits: &Limits,
+) -> Result<(), String> {
+    for word in words {
+        let bytes = word.as_bytes();
+        let name_len =
+            bytes.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
+        let starts_like_subscript =
+            bytes.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+                && bytes.get(name_len) == Some(&b'[');
+        if !starts_like_subscript {
+            continue;
+        }
+        let count = bytes
+            .windows(2)
+            .filter(|pair| {
+                matches!(pair, [before, b'['] if before.is_ascii_alphanumeric() || *before == b'_')
+            })
+            .count();
+        if count > limits.max_subscript_brackets {
+            return Err(format!(
+                "a word starting like an array assignment has {count} subscripts, over the \
+                 limit of {}",
+                limits.max_subscript_brackets
+            ));
+        }
     }
     Ok(())
 }
@@ -172,8 +230,9 @@ fn is_cmd_like(ctx: Ctx) -> bool {
     matches!(ctx, Ctx::Cmd | Ctx::Backtick | Ctx::Case { .. } | Ctx::Keyword)
 }
 
-/// Maximum structural nesting depth of `text` (see module docs).
-pub(crate) fn nesting_depth(text: &str) -> usize {
+/// Maximum structural nesting depth of `text` (see module docs), and whether a context is
+/// still open at its end.
+pub(crate) fn nesting(text: &str) -> (usize, bool) {
     let chars: Vec<char> = text.chars().collect();
     let mut stack: Vec<Ctx> = vec![Ctx::Cmd];
     let mut max_depth = 0usize;
@@ -391,7 +450,7 @@ pub(crate) fn nesting_depth(text: &str) -> usize {
             at_cmd_start = false;
         }
     }
-    max_depth.max(stack.len().saturating_sub(1))
+    (max_depth.max(stack.len().saturating_sub(1)), stack.len() > 1)
 }
 
 /// End of a run of plain word characters starting at `i`.

@@ -156,6 +156,12 @@ pub struct Limits {
     /// Maximum number of bare parentheses in one piece of code, bounding the total cost of
     /// many groups each under [`Limits::max_paren_depth`].
     pub max_parens: usize,
+    /// Maximum number of `[` that follow a name character in one word that starts like an
+    /// array-element assignment (`name[`). brush-parser checks such words with a backtracking
+    /// grammar whose time is exponential in the number of subscripts left open (found by
+    /// fuzzing: a 244-byte word took seconds). Quoting and closing `]` are not taken into
+    /// account, so the count can only over-estimate.
+    pub max_subscript_brackets: usize,
     /// Maximum depth of recursive re-parsing of inner shell code (`$( )`,
     /// backticks, `bash -c`, `eval`, here-documents fed to shells, wrappers).
     pub max_recursion_depth: usize,
@@ -177,6 +183,7 @@ impl Default for Limits {
             max_nesting_depth: 100,
             max_paren_depth: 12,
             max_parens: 256,
+            max_subscript_brackets: 6,
             max_recursion_depth: 16,
             max_brace_results: 1024,
             max_commands: 1024,
