@@ -9,41 +9,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use writ::mask::{Detectors, Method};
-use writ_benches::corpus::{KINDS, chunks};
-
-const SEED: u64 = 0x5EED_2026_0000_0001;
-const ANCHORS: &[&str] = &[
-    "AKIA",
-    "ASIA",
-    "AGPA",
-    "AIDA",
-    "AROA",
-    "ANPA",
-    "ANVA",
-    "AIPA",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "github_pat_",
-    "xoxb-",
-    "xoxp-",
-    "xoxa-",
-    "xoxr-",
-    "xoxs-",
-    "sk_live_",
-    "rk_live_",
-    "pk_live_",
-    "sk_test_",
-    "rk_test_",
-    "pk_test_",
-    "eyJ",
-    "-----BEGIN ",
-    "secret",
-    "Secret",
-    "SECRET",
-];
+use writ_benches::corpus::{ANCHORS, KINDS, SEED, chunks};
 
 fn mask(c: &mut Criterion) {
     let detectors = Detectors::builder()

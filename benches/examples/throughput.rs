@@ -25,43 +25,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use writ::mask::{Detectors, EntityType, Method};
-use writ_benches::corpus::{KINDS, chunks};
+use writ_benches::corpus::{ANCHORS, KINDS, SEED, chunks};
 
-const SEED: u64 = 0x5EED_2026_0000_0001;
 const PIECE: usize = 4096;
-/// The secret anchors writ's own literal search looks for.
-const ANCHORS: &[&str] = &[
-    "AKIA",
-    "ASIA",
-    "AGPA",
-    "AIDA",
-    "AROA",
-    "ANPA",
-    "ANVA",
-    "AIPA",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "github_pat_",
-    "xoxb-",
-    "xoxp-",
-    "xoxa-",
-    "xoxr-",
-    "xoxs-",
-    "sk_live_",
-    "rk_live_",
-    "pk_live_",
-    "sk_test_",
-    "rk_test_",
-    "pk_test_",
-    "eyJ",
-    "-----BEGIN ",
-    "secret",
-    "Secret",
-    "SECRET",
-];
 
 fn main() {
     if let Err(message) = run() {

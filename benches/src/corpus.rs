@@ -334,3 +334,40 @@ fn row(rng: &mut Rng, out: &mut String, pii: bool) {
     }
     out.push('\n');
 }
+
+/// The seed the benches generate their corpora from.
+pub const SEED: u64 = 0x5EED_2026_0000_0001;
+
+/// The secret anchors writ's own literal search looks for: what the aho-corasick limit searches.
+pub const ANCHORS: &[&str] = &[
+    "AKIA",
+    "ASIA",
+    "AGPA",
+    "AIDA",
+    "AROA",
+    "ANPA",
+    "ANVA",
+    "AIPA",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxr-",
+    "xoxs-",
+    "sk_live_",
+    "rk_live_",
+    "pk_live_",
+    "sk_test_",
+    "rk_test_",
+    "pk_test_",
+    "eyJ",
+    "-----BEGIN ",
+    "secret",
+    "Secret",
+    "SECRET",
+];
