@@ -211,3 +211,43 @@ fn here_document_delimiters_ending_in_a_backslash_are_refused_but_quoting_by_bac
     );
     assert_eq!(parse_line("cat <<\\EOF\nhi\nEOF", &limits).error, None);
 }
+
+#[test]
+fn policy_load_regressions() {
+    let found = inputs("policy_load");
+    assert!(!found.is_empty(), "no regression inputs");
+    for (name, data) in found {
+        let Some((&selector, rest)) = data.split_first() else { continue };
+        let text = String::from_utf8_lossy(rest).into_owned();
+        let mut result = None;
+        let raised = panics_during(|| {
+            result = Some(if selector % 2 == 0 {
+                writ::Engine::from_yaml(&text)
+            } else {
+                writ::Engine::from_json(&text)
+            });
+        });
+        assert_eq!(raised, 0, "{name}: a panic was raised");
+        if let Some(Err(e)) = result {
+            for d in e.diagnostics() {
+                assert!(d.line >= 1 && d.column >= 1, "{name}: unlocated diagnostic: {d}");
+            }
+        }
+    }
+}
+
+#[test]
+fn json_errors_at_a_line_break_point_at_the_end_of_the_previous_line() {
+    // A raw newline inside a JSON string: serde_json says line 2, column 0.
+    let e = writ::Engine::from_json("{\"version\": \"ab\ncd\"}").unwrap_err();
+    let d = &e.diagnostics()[0];
+    assert!(d.message.contains("control character"), "{d}");
+    assert_eq!((d.line, d.column), (1, 16), "{d}");
+    // Input that ends right after a line break.
+    let e = writ::Engine::from_json("{\"version\": 1,\n").unwrap_err();
+    let d = &e.diagnostics()[0];
+    assert!(d.line >= 1 && d.column >= 1, "{d}");
+    let e = writ::Engine::from_json("").unwrap_err();
+    let d = &e.diagnostics()[0];
+    assert_eq!((d.line, d.column), (1, 1), "{d}");
+}

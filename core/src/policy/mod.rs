@@ -113,7 +113,8 @@ pub(crate) fn parse_document<T: serde::de::DeserializeOwned>(
     match source.format {
         Format::Json => serde_json::from_str(&source.text).map_err(|e| {
             let message = strip_location(&e.to_string());
-            Diagnostic { file: source.name.clone(), line: e.line(), column: e.column(), message }
+            let (line, column) = json_location(&source.text, e.line(), e.column());
+            Diagnostic { file: source.name.clone(), line, column, message }
         }),
         Format::Yaml => serde_norway::from_str(&source.text).map_err(|e| {
             let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
@@ -121,6 +122,20 @@ pub(crate) fn parse_document<T: serde::de::DeserializeOwned>(
             Diagnostic { file: source.name.clone(), line, column, message }
         }),
     }
+}
+
+/// serde_json's location as a 1-based line and column. serde_json reports column 0 when the
+/// error is at a line break (a raw newline inside a string, input ending after one): that is
+/// the end of the previous line, one past its last character (found by fuzzing).
+fn json_location(text: &str, line: usize, column: usize) -> (usize, usize) {
+    if column > 0 {
+        return (line.max(1), column);
+    }
+    if line <= 1 {
+        return (1, 1);
+    }
+    let previous = text.split('\n').nth(line - 2).unwrap_or("");
+    (line - 1, previous.chars().count() + 1)
 }
 
 /// serde_norway and serde_json append ` at line L column C` to their messages; the diagnostic
