@@ -87,25 +87,18 @@ pub fn chunks(text: &str, size: usize) -> Vec<&str> {
     out
 }
 
-/// xorshift64*: small, fast, deterministic.
-struct Rng(u64);
+/// A seeded generator (fastrand's wyrand) with the few draws the corpora need.
+struct Rng(fastrand::Rng);
 
 impl Rng {
     fn new(seed: u64) -> Rng {
-        Rng(seed | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        Rng(fastrand::Rng::with_seed(seed))
     }
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.0.u64(..n.max(1))
     }
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        let i = usize::try_from(self.below(xs.len() as u64)).unwrap_or(0);
-        xs.get(i).copied().unwrap_or("")
+        self.0.choice(xs.iter().copied()).unwrap_or("")
     }
     fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
@@ -235,7 +228,7 @@ fn log_line(rng: &mut Rng, out: &mut String, pii: bool) {
         " {} {} req={:012x} {} {} status={} took={}ms v1.{}.{}",
         rng.pick(LEVELS),
         rng.pick(SERVICES),
-        rng.next() >> 16,
+        rng.0.u64(..) >> 16,
         rng.pick(PATHS),
         rng.pick(MESSAGES),
         [200, 200, 201, 304, 404, 500].get(rng.below(6) as usize).copied().unwrap_or(200),
