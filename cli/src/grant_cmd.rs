@@ -117,8 +117,9 @@ pub(crate) enum GrantCommand {
         /// Verify at this time (Unix seconds) instead of now.
         #[arg(long, value_name = "UNIX")]
         now: Option<u64>,
-        /// Grant ids to treat as revoked, comma-separated.
-        #[arg(long, value_delimiter = ',', value_name = "ID")]
+        /// Grant ids to treat as revoked, comma-separated. Ids are
+        /// random base64url and may start with `-`: `--revoked -x1...` is read as an id.
+        #[arg(long, value_delimiter = ',', value_name = "ID", allow_hyphen_values = true)]
         revoked: Vec<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]

@@ -184,8 +184,9 @@ pub(crate) struct TrustArgs {
     /// Check at this time (Unix seconds) instead of now: reproducible runs.
     #[arg(long, value_name = "UNIX")]
     now: Option<u64>,
-    /// Grant and approval ids to treat as revoked, comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    /// Grant and approval ids to treat as revoked, comma-separated. Ids are
+    /// random base64url and may start with `-`: `--revoked -x1...` is read as an id.
+    #[arg(long, value_delimiter = ',', value_name = "ID", allow_hyphen_values = true)]
     revoked: Vec<String>,
 }
 

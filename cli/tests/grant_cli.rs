@@ -730,3 +730,13 @@ fn eval_verifies_hs256_tokens_with_a_shared_secret() {
     let d = &lines(&run(&with_secret, &other, 1))[0];
     assert!(d["reason"].as_str().unwrap().starts_with("token rejected"), "{d}");
 }
+
+/// Grant ids are random base64url, so one in 64 starts with `-` (found when a test's id did):
+/// `--revoked` takes it as an id, not as an unknown flag.
+#[test]
+fn revoked_ids_may_start_with_a_hyphen() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let pack = root.join(PACK).display().to_string();
+    run(&["eval", "--policy", &pack, "--revoked", "-n-DE6D-RwSFPe8e"], "", 0);
+    run(&["eval", "--policy", &pack, "--revoked", "-a,-b"], "", 0);
+}
