@@ -23,9 +23,12 @@ rules:
 ";
 
 fn command(c: &mut Criterion) {
-    let engine = Engine::from_yaml(POLICY).unwrap_or_else(|e| panic!("{e}"));
+    // Without the decision cache, every check parses the line again: the cost of a new line.
+    let engine = Engine::from_yaml(POLICY).unwrap_or_else(|e| panic!("{e}")).with_decision_cache(0);
+    let cached = Engine::from_yaml(POLICY).unwrap_or_else(|e| panic!("{e}"));
     let request = Request::command(Principal::new("agent:bench", ["dev"]), "box", LINE);
     assert!(engine.check(&request).is_allowed(), "the bench line must be allowed");
+    assert!(cached.check(&request).is_allowed(), "the bench line must be allowed");
     let on_caller = Limits { stack_bytes: 0, ..Limits::default() };
     let mut group = c.benchmark_group("command/100_bytes");
     group.bench_function("brush_parser_parse", |b| {
@@ -41,6 +44,11 @@ fn command(c: &mut Criterion) {
         b.iter(|| parse_line(black_box(LINE), &on_caller))
     });
     group.bench_function("writ_check", |b| b.iter(|| engine.check(black_box(&request))));
+    // The same line again: served by the decision cache.
+    group.bench_function("writ_check_repeated_shared", |b| {
+        b.iter(|| cached.check_shared(black_box(&request)))
+    });
+    group.bench_function("writ_check_repeated", |b| b.iter(|| cached.check(black_box(&request))));
     group.finish();
 }
 

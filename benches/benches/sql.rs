@@ -11,7 +11,10 @@ use writ::{Engine, Principal, Request};
 use writ_benches::{JOIN_QUERY, POLICY, SHORT_SELECT, script_20};
 
 fn sql(c: &mut Criterion) {
-    let engine = Engine::from_yaml(POLICY).unwrap_or_else(|e| panic!("{e}"));
+    // Without the decision cache, every check classifies the text again: the cost of a new
+    // statement. `cached` serves repeated statements from its cache.
+    let engine = Engine::from_yaml(POLICY).unwrap_or_else(|e| panic!("{e}")).with_decision_cache(0);
+    let cached = Engine::from_yaml(POLICY).unwrap_or_else(|e| panic!("{e}"));
     let principal = Principal::new("agent:bench", ["writers"]);
     let script = script_20();
     for (name, text) in
@@ -26,6 +29,12 @@ fn sql(c: &mut Criterion) {
         });
         let request = Request::sql(principal.clone(), "db", text);
         group.bench_function("writ_check", |b| b.iter(|| engine.check(black_box(&request))));
+        group.bench_function("writ_check_repeated_shared", |b| {
+            b.iter(|| cached.check_shared(black_box(&request)))
+        });
+        group.bench_function("writ_check_repeated", |b| {
+            b.iter(|| cached.check(black_box(&request)))
+        });
         group.finish();
     }
 }

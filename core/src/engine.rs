@@ -61,6 +61,9 @@ enum CommandInput<'a> {
 #[derive(Debug, Clone)]
 pub struct Engine {
     pub(crate) policy: Arc<CompiledPolicy>,
+    /// Decisions of recent plain requests (see [`crate::cache`]); shared by clones, which
+    /// hold the same policy.
+    cache: Arc<crate::cache::DecisionCache>,
 }
 
 impl Engine {
@@ -72,7 +75,10 @@ impl Engine {
     /// once everything else compiles, every example that does not hold, at the example.
     pub fn compile(sources: &[Source]) -> Result<Engine, PolicyError> {
         let (policy, examples) = policy::compile::compile(sources)?;
-        let engine = Engine { policy: Arc::new(policy) };
+        let engine = Engine {
+            policy: Arc::new(policy),
+            cache: Arc::new(crate::cache::DecisionCache::new(crate::cache::DEFAULT_CACHE_ENTRIES)),
+        };
         let failures = policy::examples::check(&engine, &examples);
         if !failures.is_empty() {
             return Err(PolicyError::Invalid(failures));
@@ -158,8 +164,47 @@ impl Engine {
         self.check_with(request, &crate::identity::Context::default()).decision
     }
 
-    /// Decide a plain request for `request.principal` (token, grant and approval ignored).
+    /// This engine with a decision cache of about `entries` plain requests instead of the
+    /// default [`DEFAULT_CACHE_ENTRIES`](crate::cache::DEFAULT_CACHE_ENTRIES); `0` turns the
+    /// cache off. A repeated plain request (no token, grant or approval; SQL, a command line,
+    /// an argv or HTTP, at most [`MAX_CACHED_BYTES`](crate::cache::MAX_CACHED_BYTES) long)
+    /// then gets the decision made the first time, without parsing it again. Decisions depend
+    /// only on the request and the policy, so a cached one is the decision a new check would
+    /// make.
+    #[must_use]
+    pub fn with_decision_cache(mut self, entries: usize) -> Engine {
+        self.cache = Arc::new(crate::cache::DecisionCache::new(entries));
+        self
+    }
+
+    /// Decide a request as [`Engine::check`] does, sharing the decision instead of copying it:
+    /// a repeated plain request costs a hash, a lock and a comparison (see
+    /// [`Engine::with_decision_cache`]).
+    pub fn check_shared(&self, request: &Request) -> Arc<Decision> {
+        let plain =
+            request.token.is_none() && request.grant.is_none() && request.approval.is_none();
+        if plain && !request.principal.id.is_empty() {
+            return self.decide_shared(request);
+        }
+        Arc::new(self.check(request))
+    }
+
+    /// Decide a plain request for `request.principal` (token, grant and approval ignored),
+    /// through the decision cache.
     pub(crate) fn decide(&self, request: &Request) -> Decision {
+        Decision::clone(&self.decide_shared(request))
+    }
+
+    fn decide_shared(&self, request: &Request) -> Arc<Decision> {
+        if let Some(hit) = self.cache.get(request) {
+            return hit;
+        }
+        let decision = Arc::new(self.decide_uncached(request));
+        self.cache.put(request, &decision);
+        decision
+    }
+
+    fn decide_uncached(&self, request: &Request) -> Decision {
         let digest = request.digest();
         let policy = &*self.policy;
         let resource =
@@ -196,7 +241,11 @@ impl Engine {
             );
             return self.refuse(digest, reason, None);
         };
-        let view = sql::classify(text, dialect);
+        let view = sql::classify_with(text, dialect, &self.policy.limits.sql);
+        if let Some(limit) = &view.limit {
+            let reason = over_limit_reason(limit, view.error.as_deref());
+            return self.refuse(digest, reason, Some(ActionView::Sql(view)));
+        }
         if view.statements.is_empty() {
             let reason = match &view.error {
                 Some(error) => format!("the SQL could not be understood: {error}"),
@@ -234,11 +283,15 @@ impl Engine {
             );
             return self.refuse(digest, reason, None);
         }
-        let limits = command::Limits::default();
+        let limits = &self.policy.limits.command;
         let view = match input {
-            CommandInput::Line(line) => command::parse_line(line, &limits),
-            CommandInput::Argv(argv) => command::parse_argv(argv, &limits),
+            CommandInput::Line(line) => command::parse_line(line, limits),
+            CommandInput::Argv(argv) => command::parse_argv(argv, limits),
         };
+        if let Some(limit) = &view.limit {
+            let reason = over_limit_reason(limit, view.error.as_deref());
+            return self.refuse(digest, reason, Some(ActionView::Command(view)));
+        }
         let line_understood = !view.dynamic && view.error.is_none();
         if view.commands.is_empty() && line_understood {
             return self.refuse(
@@ -485,6 +538,12 @@ impl Engine {
             mask: None,
         }
     }
+}
+
+/// The reason of a request over one of the policy's limits.
+fn over_limit_reason(limit: &str, error: Option<&str>) -> String {
+    let detail = error.unwrap_or("over the limit");
+    format!("{detail} (`limits.{limit}`): refused before any rule is consulted")
 }
 
 fn fallback(effect: FallbackEffect) -> Effect {

@@ -8,6 +8,7 @@
 //! - [`policy`]: documents, loading and validation with located errors.
 //! - [`sql`]: statement classification.
 //! - [`command`]: shell command parsing and normalization.
+//! - [`limits`]: bounds on the work one request may cost (the policy's `limits` block).
 //! - [`http`]: HTTP request normalization.
 //! - [`mask`]: content detectors and masking methods for what comes back.
 //! - [`identity`]: JWT verification, host keys ([`identity::Trust`]) and
@@ -27,6 +28,7 @@
 
 pub mod approval;
 pub mod audit;
+pub mod cache;
 pub mod cases;
 pub mod command;
 mod decision;
@@ -36,6 +38,7 @@ pub mod grant;
 mod host;
 pub mod http;
 pub mod identity;
+pub mod limits;
 mod lint;
 pub mod mask;
 pub mod policy;

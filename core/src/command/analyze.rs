@@ -75,6 +75,8 @@ pub(crate) struct Analyzer<'l> {
     pub(super) limits: &'l Limits,
     pub(super) commands: Vec<CommandView>,
     pub(super) error: Option<String>,
+    /// The bound of [`Limits`] behind `error`, when a bound was the reason.
+    pub(super) limit: Option<&'static str>,
     /// Source text (as chars) of the code being walked, innermost last.
     sources: Vec<Vec<char>>,
 }
@@ -82,13 +84,18 @@ pub(crate) struct Analyzer<'l> {
 impl<'l> Analyzer<'l> {
     /// A fresh analyzer.
     pub(crate) fn new(limits: &'l Limits) -> Self {
-        Self { limits, commands: Vec::new(), error: None, sources: Vec::new() }
+        Self { limits, commands: Vec::new(), error: None, limit: None, sources: Vec::new() }
     }
 
     /// The final view.
     pub(crate) fn finish(self) -> CommandLineView {
         let dynamic = self.error.is_some() || self.commands.iter().any(|c| c.dynamic);
-        CommandLineView { commands: self.commands, dynamic, error: self.error }
+        CommandLineView {
+            commands: self.commands,
+            dynamic,
+            error: self.error,
+            limit: self.limit.map(str::to_owned),
+        }
     }
 
     /// Records the first error (with the `via` context).
@@ -103,6 +110,22 @@ impl<'l> Analyzer<'l> {
         }
     }
 
+    /// Records the first error, which is that the bound `key` of [`Limits`] was exceeded.
+    pub(super) fn fail_limit(&mut self, frame: &Frame, key: &'static str, message: &str) {
+        if self.error.is_none() {
+            self.limit = Some(key);
+        }
+        self.fail(frame, message);
+    }
+
+    /// Records a refusal of the guard or of brace expansion.
+    fn refused(&mut self, frame: &Frame, refused: &guard::Refused) {
+        match refused.limit {
+            Some(key) => self.fail_limit(frame, key, &refused.message),
+            None => self.fail(frame, &refused.message),
+        }
+    }
+
     pub(super) fn failed(&self) -> bool {
         self.error.is_some()
     }
@@ -110,8 +133,9 @@ impl<'l> Analyzer<'l> {
     /// Checks the recursion bound; records an error when over it.
     pub(super) fn too_deep(&mut self, frame: &Frame) -> bool {
         if frame.depth > self.limits.max_recursion_depth {
-            self.fail(
+            self.fail_limit(
                 frame,
+                "command.max_recursion_depth",
                 &format!("recursion depth over the limit of {}", self.limits.max_recursion_depth),
             );
             return true;
@@ -126,7 +150,7 @@ impl<'l> Analyzer<'l> {
         }
         let text = match guard::prepare(code, self.limits) {
             Ok(t) => t,
-            Err(e) => return self.fail(frame, &e),
+            Err(e) => return self.refused(frame, &e),
         };
         // What `Parser::parse_program` does, in two steps, so that the words can be checked
         // between tokenizing and the grammar (see `guard::check_subscripts`).
@@ -136,14 +160,15 @@ impl<'l> Analyzer<'l> {
             let tokens = brush_parser::uncached_tokenize_str(&text, &options.tokenizer_options())
                 .map_err(|inner| {
                 let error = brush_parser::ParseError::Tokenizing { inner, position: None };
-                format!("syntax error: {error}")
+                guard::Refused::from(format!("syntax error: {error}"))
             })?;
             let words = tokens.iter().filter_map(|token| match token {
                 brush_parser::Token::Word(word, _) => Some(word.as_str()),
                 brush_parser::Token::Operator(..) => None,
             });
             guard::check_subscripts(words, limits)?;
-            brush_parser::parse_tokens(&tokens, &options).map_err(|e| format!("syntax error: {e}"))
+            brush_parser::parse_tokens(&tokens, &options)
+                .map_err(|e| guard::Refused::from(format!("syntax error: {e}")))
         });
         match parsed {
             Ok(Ok(program)) => {
@@ -153,7 +178,7 @@ impl<'l> Analyzer<'l> {
                 }
                 self.sources.pop();
             }
-            Ok(Err(message)) => self.fail(frame, &message),
+            Ok(Err(refused)) => self.refused(frame, &refused),
             Err(_) => self.fail(frame, "internal error: grammar panicked"),
         }
     }
@@ -438,7 +463,7 @@ impl<'l> Analyzer<'l> {
             };
             let expanded = match word::brace_expand(&raw, &bounds) {
                 Ok(e) => e,
-                Err(e) => return self.fail(frame, &e),
+                Err(e) => return self.refused(frame, &e),
             };
             for w in expanded {
                 let Some(d) = self.decode_for_subs(&w, Mode::Word, frame) else {
@@ -455,7 +480,11 @@ impl<'l> Analyzer<'l> {
                 });
             }
             if args.len() > self.limits.max_brace_results.saturating_mul(4) {
-                return self.fail(frame, "too many words in one command");
+                return self.fail_limit(
+                    frame,
+                    "command.max_brace_results",
+                    "too many words in one command",
+                );
             }
         }
         if !args.is_empty() {

@@ -14,17 +14,37 @@
 
 use super::Limits;
 
+/// Why a piece of code is refused before parsing, and the bound of [`Limits`] it exceeded (as
+/// the policy's `limits` block names it), if that is the reason.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    pub(crate) message: String,
+    pub(crate) limit: Option<&'static str>,
+}
+
+impl Refused {
+    /// A refusal because `key` (e.g. `command.max_line_bytes`) was exceeded.
+    pub(crate) fn limit(key: &'static str, message: String) -> Refused {
+        Refused { message, limit: Some(key) }
+    }
+}
+
+impl From<String> for Refused {
+    fn from(message: String) -> Refused {
+        Refused { message, limit: None }
+    }
+}
+
 /// Normalizes `code` and checks it against the limits; returns the text to parse.
-pub(crate) fn prepare(code: &str, limits: &Limits) -> Result<String, String> {
+pub(crate) fn prepare(code: &str, limits: &Limits) -> Result<String, Refused> {
     if code.len() > limits.max_line_bytes {
-        return Err(format!(
-            "code is {} bytes, over the limit of {}",
-            code.len(),
-            limits.max_line_bytes
+        return Err(Refused::limit(
+            "command.max_line_bytes",
+            format!("code is {} bytes, over the limit of {}", code.len(), limits.max_line_bytes),
         ));
     }
     if code.contains('\0') {
-        return Err("NUL byte in command line".to_owned());
+        return Err(Refused::from("NUL byte in command line".to_owned()));
     }
     let text = code.replace("\r\n", "\n");
     check_here_tags(&text)?;
@@ -37,14 +57,16 @@ pub(crate) fn prepare(code: &str, limits: &Limits) -> Result<String, String> {
     // backslash). Such text is unterminated, a syntax error either way: refused before brush
     // sees it. `<<<` is counted too (a refusal only costs a denial).
     if open_at_end && text.contains("<<") {
-        return Err("a here-document operator in a substitution or quote left open at the end \
+        return Err(Refused::from(
+            "a here-document operator in a substitution or quote left open at the end \
              (refused: the grammar cannot terminate on it)"
-            .to_owned());
+                .to_owned(),
+        ));
     }
     if depth > limits.max_nesting_depth {
-        return Err(format!(
-            "nesting depth {depth} over the limit of {}",
-            limits.max_nesting_depth
+        return Err(Refused::limit(
+            "command.max_nesting_depth",
+            format!("nesting depth {depth} over the limit of {}", limits.max_nesting_depth),
         ));
     }
     Ok(text)
@@ -52,7 +74,7 @@ pub(crate) fn prepare(code: &str, limits: &Limits) -> Result<String, String> {
 
 /// Bound bare parentheses (see [`Limits::max_paren_depth`]). Quotes are not skipped: a
 /// parenthesis inside a string can only make the count larger, and so only cost a denial.
-fn check_parens(text: &str, limits: &Limits) -> Result<(), String> {
+fn check_parens(text: &str, limits: &Limits) -> Result<(), Refused> {
     let (mut depth, mut deepest, mut count) = (0usize, 0usize, 0usize);
     let mut previous = None;
     for c in text.chars() {
@@ -68,13 +90,19 @@ fn check_parens(text: &str, limits: &Limits) -> Result<(), String> {
         previous = Some(c);
     }
     if deepest > limits.max_paren_depth {
-        return Err(format!(
-            "parentheses nested {deepest} deep, over the limit of {}",
-            limits.max_paren_depth
+        return Err(Refused::limit(
+            "command.max_paren_depth",
+            format!(
+                "parentheses nested {deepest} deep, over the limit of {}",
+                limits.max_paren_depth
+            ),
         ));
     }
     if count > limits.max_parens {
-        return Err(format!("{count} parentheses, over the limit of {}", limits.max_parens));
+        return Err(Refused::limit(
+            "command.max_parens",
+            format!("{count} parentheses, over the limit of {}", limits.max_parens),
+        ));
     }
     Ok(())
 }
@@ -95,7 +123,7 @@ fn check_parens(text: &str, limits: &Limits) -> Result<(), String> {
 pub(crate) fn check_subscripts<'w>(
     words: impl IntoIterator<Item = &'w str>,
     limits: &Limits,
-) -> Result<(), String> {
+) -> Result<(), Refused> {
     for word in words {
         let bytes = word.as_bytes();
         let name_len =
@@ -113,10 +141,13 @@ pub(crate) fn check_subscripts<'w>(
             })
             .count();
         if count > limits.max_subscript_brackets {
-            return Err(format!(
-                "a word starting like an array assignment has {count} subscripts, over the \
-                 limit of {}",
-                limits.max_subscript_brackets
+            return Err(Refused::limit(
+                "command.max_subscript_brackets",
+                format!(
+                    "a word starting like an array assignment has {count} subscripts, over \
+                     the limit of {}",
+                    limits.max_subscript_brackets
+                ),
             ));
         }
     }

@@ -246,6 +246,11 @@ pub struct CommandLineView {
     pub dynamic: bool,
     /// Why the line could not be (fully) analysed.
     pub error: Option<String>,
+    /// The bound of [`Limits`] the line exceeded, named as the policy's `limits` block names it
+    /// (`command.max_line_bytes`, ...); `error` says by how much. The engine denies such a line
+    /// outright. Absent from the JSON when no bound was exceeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
 }
 
 /// What to analyse: a shell line or an exec-style argv.
@@ -257,7 +262,7 @@ enum Input {
 /// Parses one shell command line as `bash -c` would see it.
 pub fn parse_line(line: &str, limits: &Limits) -> CommandLineView {
     if line.len() > limits.max_line_bytes {
-        return error_view(format!(
+        return limit_view(format!(
             "command line is {} bytes, over the limit of {}",
             line.len(),
             limits.max_line_bytes
@@ -270,7 +275,7 @@ pub fn parse_line(line: &str, limits: &Limits) -> CommandLineView {
 pub fn parse_argv(argv: &[String], limits: &Limits) -> CommandLineView {
     let total: usize = argv.iter().map(|a| a.len() + 1).sum();
     if total > limits.max_line_bytes {
-        return error_view(format!(
+        return limit_view(format!(
             "argv is {total} bytes, over the limit of {}",
             limits.max_line_bytes
         ));
@@ -282,7 +287,12 @@ pub fn parse_argv(argv: &[String], limits: &Limits) -> CommandLineView {
 }
 
 fn error_view(message: String) -> CommandLineView {
-    CommandLineView { commands: Vec::new(), dynamic: true, error: Some(message) }
+    CommandLineView { commands: Vec::new(), dynamic: true, error: Some(message), limit: None }
+}
+
+/// The view of a line or argv over [`Limits::max_line_bytes`].
+fn limit_view(message: String) -> CommandLineView {
+    CommandLineView { limit: Some("command.max_line_bytes".to_owned()), ..error_view(message) }
 }
 
 /// Inputs at most this long may run on the caller's stack (see [`shallow`]).

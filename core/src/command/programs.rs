@@ -199,8 +199,9 @@ impl Analyzer<'_> {
             return;
         }
         if self.commands.len() >= self.limits.max_commands {
-            self.fail(
+            self.fail_limit(
                 frame,
+                "command.max_commands",
                 &format!("more than {} commands in one line", self.limits.max_commands),
             );
             return;

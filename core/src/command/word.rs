@@ -6,6 +6,8 @@
 //! `$( )` / `"` / `${ }` inside each other, whose depth is bounded by the
 //! nesting pre-scan of [`super::guard`].
 
+use super::guard::Refused;
+
 /// A decoded word.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Decoded {
@@ -489,7 +491,7 @@ fn active_mask(chars: &[char]) -> Vec<bool> {
 }
 
 /// Brace-expands a raw word; returns raw words (still to be decoded).
-pub(crate) fn brace_expand(raw: &str, bounds: &BraceBounds) -> Result<Vec<String>, String> {
+pub(crate) fn brace_expand(raw: &str, bounds: &BraceBounds) -> Result<Vec<String>, Refused> {
     if !raw.contains('{') {
         return Ok(vec![raw.to_owned()]);
     }
@@ -503,7 +505,10 @@ pub(crate) fn brace_expand(raw: &str, bounds: &BraceBounds) -> Result<Vec<String
         if is_active(i, '{') {
             stack.push((i, Vec::new()));
             if stack.len() > bounds.max_depth {
-                return Err(format!("brace nesting over the limit of {}", bounds.max_depth));
+                return Err(Refused::limit(
+                    "command.max_nesting_depth",
+                    format!("brace nesting over the limit of {}", bounds.max_depth),
+                ));
             }
         } else if is_active(i, ',') {
             if let Some(top) = stack.last_mut() {
@@ -536,9 +541,12 @@ fn build(
     bounds: &BraceBounds,
     budget: &mut Budget,
     depth: usize,
-) -> Result<Vec<Node>, String> {
+) -> Result<Vec<Node>, Refused> {
     if depth > bounds.max_depth {
-        return Err(format!("brace nesting over the limit of {}", bounds.max_depth));
+        return Err(Refused::limit(
+            "command.max_nesting_depth",
+            format!("brace nesting over the limit of {}", bounds.max_depth),
+        ));
     }
     let mut seq = Vec::new();
     let mut i = from;
@@ -584,7 +592,7 @@ fn build(
 }
 
 /// Expands `{a..b[..n]}` content; `None` when it is not a valid sequence.
-fn sequence(inner: &str, bounds: &BraceBounds) -> Result<Option<Vec<String>>, String> {
+fn sequence(inner: &str, bounds: &BraceBounds) -> Result<Option<Vec<String>>, Refused> {
     let parts: Vec<&str> = inner.split("..").collect();
     if parts.len() != 2 && parts.len() != 3 {
         return Ok(None);
@@ -599,11 +607,14 @@ fn sequence(inner: &str, bounds: &BraceBounds) -> Result<Option<Vec<String>>, St
         },
         None => 1,
     };
-    let too_many = |count: i128| -> Result<(), String> {
+    let too_many = |count: i128| -> Result<(), Refused> {
         if count > bounds.max_results as i128 {
-            Err(format!(
-                "brace sequence expands to {count} words, over the limit of {}",
-                bounds.max_results
+            Err(Refused::limit(
+                "command.max_brace_results",
+                format!(
+                    "brace sequence expands to {count} words, over the limit of {}",
+                    bounds.max_results
+                ),
             ))
         } else {
             Ok(())
@@ -660,7 +671,7 @@ fn sequence(inner: &str, bounds: &BraceBounds) -> Result<Option<Vec<String>>, St
     Ok(None)
 }
 
-fn expand_seq(seq: &[Node], bounds: &BraceBounds) -> Result<Vec<String>, String> {
+fn expand_seq(seq: &[Node], bounds: &BraceBounds) -> Result<Vec<String>, Refused> {
     let mut results = vec![String::new()];
     for node in seq {
         match node {
@@ -685,7 +696,11 @@ fn expand_seq(seq: &[Node], bounds: &BraceBounds) -> Result<Vec<String>, String>
     Ok(results)
 }
 
-fn product(left: &[String], right: &[String], bounds: &BraceBounds) -> Result<Vec<String>, String> {
+fn product(
+    left: &[String],
+    right: &[String],
+    bounds: &BraceBounds,
+) -> Result<Vec<String>, Refused> {
     let count = left.len().saturating_mul(right.len());
     check(count, 0, bounds)?;
     let mut out = Vec::with_capacity(count);
@@ -700,12 +715,18 @@ fn product(left: &[String], right: &[String], bounds: &BraceBounds) -> Result<Ve
     Ok(out)
 }
 
-fn check(count: usize, bytes: usize, bounds: &BraceBounds) -> Result<(), String> {
+fn check(count: usize, bytes: usize, bounds: &BraceBounds) -> Result<(), Refused> {
     if count > bounds.max_results {
-        return Err(format!("brace expansion yields over {} words", bounds.max_results));
+        return Err(Refused::limit(
+            "command.max_brace_results",
+            format!("brace expansion yields over {} words", bounds.max_results),
+        ));
     }
     if bytes > bounds.max_bytes {
-        return Err(format!("brace expansion yields over {} bytes", bounds.max_bytes));
+        return Err(Refused::limit(
+            "command.max_line_bytes",
+            format!("brace expansion yields over {} bytes", bounds.max_bytes),
+        ));
     }
     Ok(())
 }

@@ -279,9 +279,42 @@ impl CustomPattern {
     }
 }
 
+/// Bounds on the custom patterns a [`DetectorsBuilder`] compiles, so a host that takes
+/// patterns from its users cannot be made to build an automaton of unbounded size. A pattern
+/// over one is refused by [`DetectorsBuilder::build`] with
+/// [`MaskError::InvalidCustomPattern`] naming the bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PatternLimits {
+    /// Most custom patterns (default 256).
+    pub max_patterns: usize,
+    /// Longest pattern source, in bytes (default 4,096).
+    pub max_pattern_bytes: usize,
+    /// Deepest nesting of groups and repetitions in one pattern (default 100).
+    pub max_nesting_depth: u32,
+    /// Largest compiled automaton (the Thompson NFA of all custom patterns together) in bytes
+    /// (default 10 MiB). A counted repetition such as `(a{1000}){1000}` is refused by it.
+    pub max_automaton_bytes: usize,
+    /// Memory for the lazy DFA's cache per scan, in bytes (default 2 MiB); when it fills, the
+    /// search falls back to a slower engine instead of growing.
+    pub max_cache_bytes: usize,
+}
+
+impl Default for PatternLimits {
+    fn default() -> Self {
+        Self {
+            max_patterns: 256,
+            max_pattern_bytes: 4096,
+            max_nesting_depth: 100,
+            max_automaton_bytes: 10 * 1024 * 1024,
+            max_cache_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
 /// Builder for [`Detectors`]; see [`Detectors::builder`].
 #[derive(Clone, Default)]
 pub struct DetectorsBuilder {
+    pattern_limits: PatternLimits,
     disabled: Vec<EntityType>,
     only: Option<Vec<EntityType>>,
     customs: Vec<CustomPattern>,
@@ -294,6 +327,7 @@ pub struct DetectorsBuilder {
 impl std::fmt::Debug for DetectorsBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DetectorsBuilder")
+            .field("pattern_limits", &self.pattern_limits)
             .field("disabled", &self.disabled)
             .field("only", &self.only)
             .field("customs", &self.customs)
@@ -320,6 +354,12 @@ impl DetectorsBuilder {
     /// Disable one built-in type.
     pub fn disable(mut self, entity: EntityType) -> DetectorsBuilder {
         self.disabled.push(entity);
+        self
+    }
+
+    /// Bounds on the custom patterns (see [`PatternLimits`]; the defaults apply otherwise).
+    pub fn pattern_limits(mut self, limits: PatternLimits) -> DetectorsBuilder {
+        self.pattern_limits = limits;
         self
     }
 
@@ -374,7 +414,7 @@ impl DetectorsBuilder {
             }
         }
 
-        let customs = build_customs(&self.customs)?;
+        let customs = build_customs(&self.customs, &self.pattern_limits)?;
 
         let default_method = self.default_method.unwrap_or_default();
         default_method.validate("default")?;
@@ -467,10 +507,48 @@ struct CustomSet {
     specs: Vec<(EntityType, Option<Checksum>)>,
 }
 
-fn build_customs(customs: &[CustomPattern]) -> Result<Option<CustomSet>, MaskError> {
+/// An error and its causes, `: `-separated (regex-automata's build errors keep the detail,
+/// such as an exceeded nesting limit, in their sources).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+fn build_customs(
+    customs: &[CustomPattern],
+    limits: &PatternLimits,
+) -> Result<Option<CustomSet>, MaskError> {
     if customs.is_empty() {
         return Ok(None);
     }
+    if customs.len() > limits.max_patterns {
+        return Err(MaskError::InvalidCustomPattern {
+            name: customs.get(limits.max_patterns).map_or_else(String::new, |c| c.name.clone()),
+            reason: format!(
+                "{} custom patterns, over the limit of {} (PatternLimits::max_patterns)",
+                customs.len(),
+                limits.max_patterns
+            ),
+        });
+    }
+    let builder = || {
+        let mut b = Regex::builder();
+        b.syntax(regex_automata::util::syntax::Config::new().nest_limit(limits.max_nesting_depth))
+            .configure(
+                Regex::config()
+                    .nfa_size_limit(Some(limits.max_automaton_bytes))
+                    .onepass_size_limit(Some(limits.max_automaton_bytes))
+                    .dfa_size_limit(Some(limits.max_automaton_bytes))
+                    .hybrid_cache_capacity(limits.max_cache_bytes),
+            );
+        b
+    };
     let mut seen: Vec<&str> = Vec::new();
     for c in customs {
         let bad_name = |reason: &str| MaskError::InvalidCustomName {
@@ -492,9 +570,19 @@ fn build_customs(customs: &[CustomPattern]) -> Result<Option<CustomSet>, MaskErr
             return Err(bad_name("is used twice"));
         }
         seen.push(&c.name);
-        let re = Regex::new(&c.regex).map_err(|e| MaskError::InvalidCustomPattern {
+        if c.regex.len() > limits.max_pattern_bytes {
+            return Err(MaskError::InvalidCustomPattern {
+                name: c.name.clone(),
+                reason: format!(
+                    "regex is {} bytes, over the limit of {} (PatternLimits::max_pattern_bytes)",
+                    c.regex.len(),
+                    limits.max_pattern_bytes
+                ),
+            });
+        }
+        let re = builder().build(&c.regex).map_err(|e| MaskError::InvalidCustomPattern {
             name: c.name.clone(),
-            reason: format!("regex does not compile: {e}"),
+            reason: format!("regex does not compile within PatternLimits: {}", with_causes(&e)),
         })?;
         if re.is_match("") {
             return Err(MaskError::InvalidCustomPattern {
@@ -503,13 +591,14 @@ fn build_customs(customs: &[CustomPattern]) -> Result<Option<CustomSet>, MaskErr
             });
         }
     }
-    let regex = Regex::new_many(&customs.iter().map(|c| c.regex.as_str()).collect::<Vec<_>>())
+    let regex = builder()
+        .build_many(&customs.iter().map(|c| c.regex.as_str()).collect::<Vec<_>>())
         .map_err(|e| {
             let name = e
                 .pattern()
                 .and_then(|p| customs.get(p.as_usize()))
                 .map_or_else(|| "<custom>".to_owned(), |c| c.name.clone());
-            MaskError::InvalidCustomPattern { name, reason: e.to_string() }
+            MaskError::InvalidCustomPattern { name, reason: with_causes(&e) }
         })?;
     Ok(Some(CustomSet {
         regex,

@@ -193,7 +193,9 @@ pub(crate) fn plan_for(
             || r.detect.as_ref().is_some_and(|(_, m)| m.needs_key())
     });
     let content = everywhere(&rules);
-    let Some(statements) = crate::sql::classify::parse_statements(text, dialect) else {
+    let Some(statements) =
+        crate::sql::classify::parse_statements(text, dialect, &policy.limits.sql)
+    else {
         return Ok(Some(unparsed_plan(&rules, content, needs_key)));
     };
     let mut notes = BTreeSet::new();
@@ -332,7 +334,9 @@ fn copy_out_refusal(
                 columns.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
             };
             let select = format!("SELECT {list} FROM {table_name}");
-            match crate::sql::classify::parse_statements(&select, dialect).as_deref() {
+            // Built from a statement that parsed: the default bounds hold it.
+            let limits = crate::limits::SqlLimits::default();
+            match crate::sql::classify::parse_statements(&select, dialect, &limits).as_deref() {
                 Some([s]) => statement_lineage(s, catalog).columns,
                 // Not expressible as a query: treat every column as possibly masked.
                 _ => vec![OutColumn {

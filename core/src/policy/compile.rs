@@ -45,6 +45,8 @@ pub(crate) struct CompiledPolicy {
     pub(crate) issuers: crate::identity::Issuers,
     /// Masking rules and declared table columns (`masks:`, resource `columns:`).
     pub(crate) masks: crate::mask::MaskSet,
+    /// Bounds on each request (`limits:`).
+    pub(crate) limits: crate::limits::Limits,
 }
 
 /// A declared resource and the rules that may apply to it.
@@ -655,6 +657,39 @@ pub(crate) fn compile(sources: &[Source]) -> Result<(CompiledPolicy, Vec<Example
         }
     }
 
+    // Limits: at most one document says them; each value within 1 and its bound's ceiling.
+    let mut limits = crate::limits::Limits::default();
+    let mut limits_origin = String::new();
+    for ((_, doc), ck) in documents.iter().zip(checkers.iter_mut()) {
+        let Some(l) = &doc.limits else { continue };
+        if !limits_origin.is_empty() {
+            ck.error(
+                &at_path!["limits"],
+                format!("`limits` already set at {limits_origin}; set them in one document only"),
+            );
+            continue;
+        }
+        limits_origin = ck.where_is(&at_path!["limits"]);
+        for (key, value) in l.values() {
+            let Some(bound) = crate::limits::BOUNDS.iter().find(|b| b.key == key) else {
+                continue;
+            };
+            let (group, name) = key.split_once('.').unwrap_or((key, key));
+            if value == 0 || value > bound.ceiling {
+                ck.error(
+                    &at_path!["limits", group, name],
+                    format!(
+                        "`{key}` must be between 1 and {} (the ceiling that keeps the bound \
+                         safe), not {value}",
+                        bound.ceiling
+                    ),
+                );
+            } else {
+                (bound.set)(&mut limits, value);
+            }
+        }
+    }
+
     // Rules.
     let mut rules: Vec<CompiledRule> = Vec::new();
     let mut rule_origin: HashMap<String, String> = HashMap::new();
@@ -718,6 +753,7 @@ pub(crate) fn compile(sources: &[Source]) -> Result<(CompiledPolicy, Vec<Example
         default_reason: defaults.reason,
         audit_on_failure: audit.and_then(|a| a.on_failure).unwrap_or_default(),
         version: format!("sha256:{}", crate::hex(&hasher.finalize())),
+        limits,
     };
     Ok((policy, examples))
 }

@@ -37,6 +37,10 @@ pub struct PolicyDocument {
     /// Column and content masking rules (see [`MaskDoc`](crate::mask::MaskDoc)).
     #[serde(default)]
     pub masks: Vec<crate::mask::MaskDoc>,
+    /// Bounds on the work one request may cost (see [`LimitsDoc`](crate::limits::LimitsDoc)).
+    /// At most one document of a set may say it.
+    #[serde(default)]
+    pub limits: Option<crate::limits::LimitsDoc>,
 }
 
 /// A resource: something a request acts on.

@@ -65,12 +65,19 @@
 //! - **MSSQL `DENY`** is kind `revoke`. `ANALYZE`, `OPTIMIZE`, `MSCK` are kind `vacuum`.
 //! - **`TABLE t`**: sqlparser drops the quotes of `t`, so its name is always lowercased.
 //! - **Operator chains**: a statement whose operator chains add up to more than
-//!   [`lexer::MAX_CHAIN_OPERATORS`] is not parsed (its tree would be too deep to walk safely);
-//!   it falls back to its keywords with an error.
+//!   [`SqlLimits::max_operator_chain`] (at most [`lexer::MAX_CHAIN_OPERATORS`]) is not parsed
+//!   (its tree would be too deep to walk safely); it falls back to its keywords with an error
+//!   and the bound named in [`SqlView::limit`].
+//! - **Limits** ([`SqlLimits`]): a text longer than `max_text_bytes` is not tokenized, one with
+//!   more than `max_statements` statements is not parsed, a statement nesting deeper than
+//!   `max_nesting_depth` stops the parser (sqlparser's recursion limit), and one with longer
+//!   operator chains than `max_operator_chain` is not parsed. Each gives an unknown, unparsed
+//!   view with the bound named in [`SqlView::limit`].
 
 use super::functions::{is_pg_builtin, is_side_effect};
-use super::lexer::{self, MAX_CHAIN_OPERATORS};
+use super::lexer;
 use super::{Dialect, Flag, SqlView, StatementKind, StatementView};
+use crate::limits::SqlLimits;
 use sqlparser::ast::{
     CopySource, CopyTarget, Expr, FromTable, GrantObjects, Ident, ObjectName, ObjectNamePart,
     Query, Reset, Select, Set, SetExpr, Statement, TableFactor, TableObject, Visit, Visitor,
@@ -147,9 +154,24 @@ pub(crate) const GETTER_PRAGMAS: &[&str] = &[
     "wal_autocheckpoint",
 ];
 
-/// Classifies `sql` as the given dialect would run it. Never fails and never panics: what
-/// could not be understood is reported in the view (see the module docs).
+/// Classifies `sql` as the given dialect would run it, within the default [`SqlLimits`].
+/// Never fails and never panics: what could not be understood is reported in the view (see
+/// the module docs).
 pub fn classify(sql: &str, dialect: Dialect) -> SqlView {
+    classify_with(sql, dialect, &SqlLimits::default())
+}
+
+/// Classifies `sql` within `limits`. A text over one of them is one unknown statement, never
+/// read-only, whose view names the bound in `limit` (the engine denies it outright).
+pub fn classify_with(sql: &str, dialect: Dialect, limits: &SqlLimits) -> SqlView {
+    if sql.len() > limits.max_text_bytes {
+        let error = format!(
+            "the SQL text is {} bytes, over the limit of {}",
+            sql.len(),
+            limits.max_text_bytes
+        );
+        return over_limit("sql.max_text_bytes", error);
+    }
     let parser_dialect = parser_dialect(dialect);
     let d: &dyn SqlDialect = parser_dialect.as_ref();
     let (tokens, executable) = match lexer::tokenize(sql, d)
@@ -159,33 +181,54 @@ pub fn classify(sql: &str, dialect: Dialect) -> SqlView {
         Err(e) => return unreadable(e),
     };
     let pieces = lexer::split(&tokens);
+    if pieces.len() > limits.max_statements {
+        let error = format!(
+            "the SQL text holds {} statements, over the limit of {}",
+            pieces.len(),
+            limits.max_statements
+        );
+        return over_limit("sql.max_statements", error);
+    }
+    let depth = limits.max_nesting_depth;
     let mut statements: Vec<StatementView> = Vec::new();
     let mut error: Option<String> = None;
-    let too_deep = pieces.iter().any(|p| lexer::chain_depth(p) > MAX_CHAIN_OPERATORS);
+    let mut limit: Option<String> = None;
+    let chain = limits.max_operator_chain;
+    let too_deep = pieces.iter().any(|p| lexer::chain_depth(p) > chain);
     let whole = if pieces.is_empty() || too_deep {
         None
     } else {
-        parse(d, tokens.clone()).ok().filter(|parsed| !parsed.is_empty())
+        parse(d, tokens.clone(), depth).ok().filter(|parsed| !parsed.is_empty())
     };
     match whole {
         Some(parsed) => statements.extend(parsed.iter().map(|s| analyze(s, dialect))),
         None => {
             for piece in &pieces {
-                if lexer::chain_depth(piece) > MAX_CHAIN_OPERATORS {
-                    error.get_or_insert_with(|| {
-                        format!(
-                            "statement chains more than {MAX_CHAIN_OPERATORS} operators: not parsed"
-                        )
-                    });
+                if lexer::chain_depth(piece) > chain {
+                    if limit.is_none() {
+                        limit = Some("sql.max_operator_chain".to_owned());
+                        error = Some(format!(
+                            "a statement chains more than {chain} operators (the limit): not \
+                             parsed"
+                        ));
+                    }
                     statements.push(fallback_view(piece));
                     continue;
                 }
-                match parse(d, piece.to_vec()) {
+                match parse(d, piece.to_vec(), depth) {
                     Ok(parsed) if !parsed.is_empty() => {
                         statements.extend(parsed.iter().map(|s| analyze(s, dialect)));
                     }
                     Ok(_) => {
                         error.get_or_insert_with(|| "statement could not be parsed".to_owned());
+                        statements.push(fallback_view(piece));
+                    }
+                    Err(ParserError::RecursionLimitExceeded) => {
+                        if limit.is_none() {
+                            limit = Some("sql.max_nesting_depth".to_owned());
+                            error =
+                                Some(format!("a statement nests deeper than the limit of {depth}"));
+                        }
                         statements.push(fallback_view(piece));
                     }
                     Err(e) => {
@@ -228,7 +271,7 @@ pub fn classify(sql: &str, dialect: Dialect) -> SqlView {
     }
     let read_only =
         error.is_none() && !statements.is_empty() && statements.iter().all(|s| s.read_only);
-    SqlView { read_only, statements, error }
+    SqlView { read_only, statements, error, limit }
 }
 
 /// The sqlparser dialect for a writ dialect.
@@ -246,21 +289,39 @@ pub(crate) fn parser_dialect(dialect: Dialect) -> Box<dyn SqlDialect> {
 
 /// Parses `sql` as [`classify`] does (executable comments expanded, operator chains bounded)
 /// and returns the statements only when the whole text parsed. Used by column lineage.
-pub(crate) fn parse_statements(sql: &str, dialect: Dialect) -> Option<Vec<Statement>> {
+pub(crate) fn parse_statements(
+    sql: &str,
+    dialect: Dialect,
+    limits: &SqlLimits,
+) -> Option<Vec<Statement>> {
+    if sql.len() > limits.max_text_bytes {
+        return None;
+    }
     let parser_dialect = parser_dialect(dialect);
     let d: &dyn SqlDialect = parser_dialect.as_ref();
     let (tokens, _) = lexer::tokenize(sql, d)
         .and_then(|tokens| lexer::expand_executable_comments(sql, tokens, d))
         .ok()?;
-    if lexer::split(&tokens).iter().any(|p| lexer::chain_depth(p) > MAX_CHAIN_OPERATORS) {
+    if lexer::split(&tokens).iter().any(|p| lexer::chain_depth(p) > limits.max_operator_chain) {
         return None;
     }
-    parse(d, tokens).ok()
+    parse(d, tokens, limits.max_nesting_depth).ok()
 }
 
-/// Parses tokens with sqlparser's default recursion limit.
-fn parse(d: &dyn SqlDialect, tokens: Vec<TokenWithSpan>) -> Result<Vec<Statement>, ParserError> {
-    Parser::new(d).with_tokens_with_locations(tokens).parse_statements()
+/// Parses tokens with a recursion limit of `depth`.
+fn parse(
+    d: &dyn SqlDialect,
+    tokens: Vec<TokenWithSpan>,
+    depth: usize,
+) -> Result<Vec<Statement>, ParserError> {
+    Parser::new(d).with_recursion_limit(depth).with_tokens_with_locations(tokens).parse_statements()
+}
+
+/// The view of a text over one of the [`SqlLimits`]: one unknown statement, never read-only.
+fn over_limit(limit: &str, error: String) -> SqlView {
+    let mut view = unreadable(error);
+    view.limit = Some(limit.to_owned());
+    view
 }
 
 /// The view of a text the tokenizer rejected: one unknown statement.
@@ -277,6 +338,7 @@ fn unreadable(error: String) -> SqlView {
             nested_kinds: Vec::new(),
         }],
         error: Some(error),
+        limit: None,
     }
 }
 

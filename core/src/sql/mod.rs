@@ -18,7 +18,9 @@ pub(crate) mod classify;
 mod functions;
 mod lexer;
 
-pub use classify::classify;
+pub use classify::{classify, classify_with};
+/// The ceiling (and default) of [`SqlLimits::max_operator_chain`](crate::limits::SqlLimits).
+pub const MAX_OPERATOR_CHAIN: usize = lexer::MAX_CHAIN_OPERATORS;
 pub use functions::{SIDE_EFFECT_FUNCTIONS, is_pg_builtin};
 
 use serde::{Deserialize, Serialize};
@@ -350,6 +352,12 @@ pub struct SqlView {
     pub statements: Vec<StatementView>,
     /// Why the text (or part of it) could not be parsed; `None` when all of it parsed.
     pub error: Option<String>,
+    /// The bound of [`Limits`](crate::limits::SqlLimits) the text exceeded, named as the
+    /// policy's `limits` block names it (`sql.max_text_bytes`, `sql.max_statements`,
+    /// `sql.max_nesting_depth`, `sql.max_operator_chain`); `error` says by how much. The engine denies such a text
+    /// outright. Absent from the JSON when no bound was exceeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
 }
 
 /// The engine's view of one statement.
