@@ -145,7 +145,7 @@ fn reload_under_load_loses_and_tears_nothing() {
             start.wait();
             let mut reloads = 0usize;
             while done.load(Ordering::Acquire) < THREADS {
-                host.reload(if reloads % 2 == 0 { v2.clone() } else { v1.clone() });
+                host.reload(if reloads.is_multiple_of(2) { v2.clone() } else { v1.clone() });
                 reloads += 1;
                 thread::sleep(Duration::from_micros(50));
             }
