@@ -167,6 +167,96 @@ fn read_stmt() -> BoxedStrategy<String> {
         .boxed()
 }
 
+/// Calls that change something even inside a `SELECT`.
+const SIDE_EFFECT_CALLS: &[&str] = &[
+    "pg_terminate_backend(a.pid)",
+    "pg_cancel_backend(a.pid)",
+    "lo_import('/etc/passwd')",
+    "lo_export(a.id, '/tmp/x')",
+    "nextval('order_seq')",
+    "setval('order_seq', 10)",
+    "pg_advisory_lock(a.id)",
+    "set_config('search_path', 'x', false)",
+    "pg_read_file('/etc/hostname')",
+    "dblink_exec('host=x', 'DELETE FROM t')",
+    "pg_sleep(1)",
+    "pg_notify('c', 'x')",
+    "txid_current()",
+    "pg_catalog.PG_RELOAD_CONF()",
+    "load_file('/etc/passwd')",
+    "load_extension('x')",
+    "sleep(5)",
+    "get_lock('l', 1)",
+    "\"nextval\"('order_seq')",
+    "pg_catalog.pg_sleep (1)",
+    "public.SETVAL('s', 1)",
+    "lo_unlink(a.oid)",
+    "pg_file_write('x', 'y', false)",
+    "pg_advisory_xact_lock(1)",
+    "benchmark(1000000, md5('x'))",
+];
+
+/// Places in a read where an expression may stand: `{f}` is the expression, `{t}` a table.
+/// (Not `SELECT ARRAY[{f}]`: SQLite and T-SQL read `[...]` as a quoted name, so there it is a
+/// column `array` with an alias and calls nothing.)
+const EXPRESSION_SLOTS: &[&str] = &[
+    "SELECT {f}",
+    "SELECT * FROM {t} AS a WHERE a.id = ANY(SELECT {f})",
+    "SELECT * FROM {t} AS a ORDER BY {f}",
+    "SELECT a.id FROM {t} AS a GROUP BY a.id HAVING max({f}) IS NOT NULL",
+    "SELECT a.id FROM {t} AS a GROUP BY {f}",
+    "SELECT sum(a.id) OVER (PARTITION BY {f}) FROM {t} AS a",
+    "SELECT a.id FROM {t} AS a WINDOW w AS (ORDER BY {f})",
+    "SELECT * FROM {t} AS a LIMIT (SELECT {f})",
+    "SELECT * FROM {t} AS a OFFSET ({f})",
+    "SELECT CAST({f} AS text)",
+    "SELECT ({f})::text",
+    "SELECT CASE WHEN a.id > 0 THEN {f} END FROM {t} AS a",
+    "SELECT CASE {f} WHEN 1 THEN 2 END",
+    "SELECT coalesce({f}, 0)",
+    "SELECT greatest(1, {f})",
+    "SELECT * FROM {t} AS a, LATERAL (SELECT {f}) AS x",
+    "SELECT * FROM generate_series(1, {f}) AS g",
+    "SELECT * FROM unnest(ARRAY[{f}]) AS u",
+    "VALUES ({f})",
+    "SELECT * FROM (VALUES ({f})) AS v (x)",
+    "SELECT count(*) FILTER (WHERE {f} IS NOT NULL) FROM {t} AS a",
+    "SELECT * FROM {t} AS a JOIN {t} AS b ON b.id = {f}",
+    "WITH x AS (SELECT {f} AS v) SELECT * FROM x",
+    "WITH RECURSIVE r (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE {f} IS NULL) SELECT * FROM r",
+    "SELECT (SELECT (SELECT {f}))",
+    "SELECT * FROM {t} AS a WHERE a.id IN (1, {f})",
+    "SELECT EXISTS (SELECT {f})",
+    "SELECT 1 UNION SELECT {f}",
+    "SELECT a.id FROM {t} AS a WHERE a.id BETWEEN 1 AND {f}",
+    "SELECT * FROM {t} AS a WHERE a.name LIKE {f}",
+    "SELECT * FROM {t} AS a WHERE a.id IS DISTINCT FROM {f}",
+    "SELECT DISTINCT ON ({f}) a.id FROM {t} AS a",
+    "SELECT * FROM {t} AS a WHERE a.id = SOME(ARRAY[{f}])",
+    "SELECT substring('abc' FROM {f})",
+    "SELECT position('a' IN {f})",
+    "SELECT trim(BOTH 'x' FROM {f})",
+    "SELECT extract(year FROM {f})",
+    "SELECT overlay('abc' PLACING {f} FROM 1)",
+    "SELECT {f} AT TIME ZONE 'UTC'",
+    "SELECT {f} IS NULL",
+    "SELECT NOT {f}",
+    "SELECT -{f}",
+    "SELECT format('%s', {f})",
+    "SELECT 1 WHERE {f} IS NOT NULL",
+    "SELECT * FROM {t} AS a WHERE ({f}, 1) = (1, 1)",
+    "SELECT * FROM {t} AS a WHERE a.id = (SELECT max(x) FROM (SELECT {f} AS x) AS s)",
+    "SELECT * FROM {t} AS a WHERE a.doc @> jsonb_build_object('k', {f})",
+    "SELECT * FROM {t} AS a WHERE a.tags && ARRAY[{f}]",
+    "SELECT {f} FROM {t} AS a FETCH FIRST 1 ROWS ONLY",
+    "SELECT a.id FROM {t} AS a ORDER BY a.id NULLS FIRST, {f} DESC",
+    "SELECT * FROM {t} AS a JOIN LATERAL generate_series(1, {f}) AS g ON true",
+    "SELECT * FROM {t} AS a WHERE a.ts > now() - {f} * INTERVAL '1 day'",
+    "SELECT json_agg({f}) FROM {t} AS a",
+    "SELECT string_agg(a.name, {f} ORDER BY a.id) FROM {t} AS a",
+    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {f}) FROM {t} AS a",
+];
+
 /// Writes, visible or hidden, from every family the classifier knows. Each is a write in the
 /// database it is written for; in another dialect it must at least not look read-only.
 fn write_stmt() -> BoxedStrategy<String> {
@@ -224,28 +314,7 @@ fn write_stmt() -> BoxedStrategy<String> {
     .boxed();
     let functions = prop_oneof![
         (
-            select(
-                &[
-                    "pg_terminate_backend(a.pid)",
-                    "pg_cancel_backend(a.pid)",
-                    "lo_import('/etc/passwd')",
-                    "lo_export(a.id, '/tmp/x')",
-                    "nextval('order_seq')",
-                    "setval('order_seq', 10)",
-                    "pg_advisory_lock(a.id)",
-                    "set_config('search_path', 'x', false)",
-                    "pg_read_file('/etc/hostname')",
-                    "dblink_exec('host=x', 'DELETE FROM t')",
-                    "pg_sleep(1)",
-                    "pg_notify('c', 'x')",
-                    "txid_current()",
-                    "pg_catalog.PG_RELOAD_CONF()",
-                    "load_file('/etc/passwd')",
-                    "load_extension('x')",
-                    "sleep(5)",
-                    "get_lock('l', 1)",
-                ][..]
-            ),
+            select(SIDE_EFFECT_CALLS),
             table(),
             prop::option::of(condition()),
         )
@@ -257,6 +326,10 @@ fn write_stmt() -> BoxedStrategy<String> {
             "SELECT s.* FROM ({q}) AS s JOIN (SELECT nextval('s') AS n) AS x ON true JOIN {t} AS y ON y.id = s.id"
         )),
         read_stmt().prop_map(|q| format!("SELECT (SELECT lo_unlink(1)) AS k, z.* FROM ({q}) AS z")),
+        (select(EXPRESSION_SLOTS), select(SIDE_EFFECT_CALLS), table())
+            .prop_map(|(slot, f, t)| slot.replace("{f}", f).replace("{t}", &t)),
+        (select(EXPRESSION_SLOTS), select(SIDE_EFFECT_CALLS), table())
+            .prop_map(|(slot, f, t)| slot.replace("{f}", f).replace("{t}", &t)),
     ]
     .boxed();
     let server = prop_oneof![
@@ -1071,13 +1144,13 @@ fn filler() -> impl Strategy<Value = String> {
     ]
 }
 
-/// Filler and values mixed, values always set apart by a space on both sides.
+/// Filler and values mixed; a value is set apart by a space, glued to its neighbours, or
+/// wrapped in punctuation.
 fn text_with_pii() -> impl Strategy<Value = String> {
-    prop::collection::vec(
-        prop_oneof![3 => filler(), 1 => pii().prop_map(|v| format!(" {v} "))],
-        1..16,
-    )
-    .prop_map(|parts| parts.concat())
+    let edge = || select(&[" ", " ", "", ":", "=", "\"", "(", ")", "\n", ",", "/", "-", "."][..]);
+    let value = (edge(), pii(), edge()).prop_map(|(l, v, r)| format!("{l}{v}{r}"));
+    prop::collection::vec(prop_oneof![3 => filler(), 1 => value], 1..16)
+        .prop_map(|parts| parts.concat())
 }
 
 proptest! {
