@@ -923,14 +923,15 @@ fn mint_root(scope: &Conditions, depth: u32) -> Grant {
     .unwrap_or_else(|e| panic!("{e}: {scope:?}"))
 }
 
-fn mint_child(parent: &Grant, scope: &Conditions) -> Result<Grant, GrantError> {
+fn mint_child(parent: &Grant, scope: &Conditions, depth: u32) -> Result<Grant, GrantError> {
     let g = grants();
     let verified =
         verify_chain(&parent.encode(), &g.trust.grant_keys, NOW, &HashSet::<String>::new())
             .unwrap();
+    let to = format!("agent:c{}", verified.links().len());
     Grant::mint(
         Authority::Grant(&verified),
-        &GrantSpec::new("agent:c", scope.clone(), 60),
+        &GrantSpec::new(to, scope.clone(), 30 + 10 * u64::from(depth)).depth(depth),
         &g.key,
         NOW,
     )
@@ -965,10 +966,10 @@ fn a_child_grant_never_allows_what_its_parent_denies() {
     );
     let cases = run(96, strategy, |(parent, other, picks, wider, requests)| {
         let parent_scope = conditions(&parent);
-        let parent_grant = mint_root(&parent_scope, 1);
+        let parent_grant = mint_root(&parent_scope, 2);
         let child_value = if wider { other } else { narrower(&parent, &picks) };
         let child_scope = conditions(&child_value);
-        let child = match mint_child(&parent_grant, &child_scope) {
+        let child = match mint_child(&parent_grant, &child_scope, 1) {
             Ok(child) => child,
             Err(GrantError::Wider(why)) => {
                 prop_assert!(
@@ -983,10 +984,21 @@ fn a_child_grant_never_allows_what_its_parent_denies() {
         minted.fetch_add(1, Ordering::Relaxed);
         prop_assert_eq!(&child.links()[1].scope, &child_scope, "the child's scope was changed");
         let alone = mint_root(&child_scope, 0);
+        // A third link, narrowed again from the child: the chain only ever tightens.
+        let reversed: Vec<u8> = picks.iter().rev().copied().collect();
+        let grandchild_value = narrower(&child_value, &reversed);
+        let grandchild = mint_child(&child, &conditions(&grandchild_value), 0).map_err(|e| {
+            TestCaseError::fail(format!("{e}\nchild {child_value}\ngrandchild {grandchild_value}"))
+        })?;
         for request in &requests {
             let by_parent = decide_with(&parent_grant, request);
             let by_child = decide_with(&child, request);
             let by_alone = decide_with(&alone, request);
+            let by_grandchild = decide_with(&grandchild, request);
+            prop_assert!(
+                rank(by_grandchild) >= rank(by_child),
+                "grandchild {by_grandchild} but child {by_child} for {request:?}\nchild {child_value}\ngrandchild {grandchild_value}"
+            );
             prop_assert!(
                 rank(by_child) >= rank(by_parent),
                 "child {by_child} but parent {by_parent} for {request:?}\nparent {parent}\nchild {child_value}"
