@@ -8,6 +8,11 @@ use super::detect::{Detectors, ScanCache};
 use super::entity::{EntityType, Finding, MaskReport};
 use super::method::{self, Method, Out, Target};
 
+/// How many times masked output is scanned again for values that only its replacements made
+/// visible (see `Detectors::mask_core`). Each pass masks at least one more value of the
+/// original text, so the loop ends on its own; the bound keeps adversarial text linear.
+const MAX_EXTRA_PASSES: usize = 4;
+
 /// Result of [`Detectors::mask_text`].
 ///
 /// `text` is `Cow::Borrowed` when nothing was found (the clean fast path
@@ -40,6 +45,12 @@ impl Detectors {
 
     /// Scan with `findings` as a reusable buffer; `Some(masked)` only when
     /// something was found.
+    ///
+    /// Replacing a value changes what its neighbours look like to the validators (a phone
+    /// number glued to a card number by `:` is only a phone once the card is a token), so the
+    /// output is scanned again and whatever is now found outside the replacements is masked
+    /// too, until nothing new is found (at most [`MAX_EXTRA_PASSES`] more passes). That makes
+    /// masking idempotent: masking the output again finds nothing.
     fn mask_core(
         &self,
         text: &str,
@@ -47,17 +58,52 @@ impl Detectors {
         findings: &mut Vec<Finding>,
         report: &mut MaskReport,
     ) -> Option<String> {
-        self.scan_into(text, cache, findings);
+        let mut cache = cache;
+        self.scan_into(text, cache.as_deref_mut(), findings);
         if findings.is_empty() {
             return None;
         }
-        let mut out = String::with_capacity(text.len() + 16 * findings.len());
-        let mut last = 0usize;
         // Counts of built-in types by index, folded into the report once at the end (a report
         // insert per finding costs more than the replacement on PII-dense text).
         let mut builtin = [0usize; EntityType::BUILTIN.len()];
-        for f in findings.iter() {
+        let mut spans = Vec::new();
+        let mut out = self.replace(text, findings, &mut spans, &mut builtin, report);
+        for _ in 0..MAX_EXTRA_PASSES {
+            self.scan_into(&out, cache.as_deref_mut(), findings);
+            findings.retain(|f| !spans.iter().any(|&(s, e)| f.start < e && s < f.end));
+            if findings.is_empty() {
+                break;
+            }
+            out = self.replace(&out, findings, &mut spans, &mut builtin, report);
+        }
+        for (t, n) in EntityType::BUILTIN.iter().zip(builtin) {
+            report.add(t, n);
+        }
+        Some(out)
+    }
+
+    /// `text` with every finding replaced by its method's output. `spans` holds the byte
+    /// ranges of earlier replacements in `text` (no finding overlaps one); on return it holds
+    /// those and the new replacements, as ranges of the returned text, in order.
+    fn replace(
+        &self,
+        text: &str,
+        findings: &[Finding],
+        spans: &mut Vec<(usize, usize)>,
+        builtin: &mut [usize],
+        report: &mut MaskReport,
+    ) -> String {
+        let mut out = String::with_capacity(text.len() + 16 * findings.len());
+        let earlier = std::mem::take(spans);
+        let mut earlier = earlier.into_iter().peekable();
+        let mut last = 0usize;
+        for f in findings {
+            while let Some((s, e)) = earlier.next_if(|&(s, _)| s < f.start) {
+                let at = out.len() + s.saturating_sub(last);
+                spans.push((at, at + (e - s)));
+            }
             out.push_str(text.get(last..f.start).unwrap_or_default());
+            let start = out.len();
             let m = self.method_for(&f.entity);
             match m {
                 // The common case, written in place without a temporary string.
@@ -76,17 +122,19 @@ impl Detectors {
                     }
                 }
             }
+            spans.push((start, out.len()));
             last = f.end;
             match f.entity.builtin_index().and_then(|i| builtin.get_mut(i)) {
                 Some(n) => *n += 1,
                 None => report.add(&f.entity, 1),
             }
         }
-        for (t, n) in EntityType::BUILTIN.iter().zip(builtin) {
-            report.add(t, n);
+        for (s, e) in earlier {
+            let at = out.len() + s.saturating_sub(last);
+            spans.push((at, at + (e - s)));
         }
         out.push_str(text.get(last..).unwrap_or_default());
-        Some(out)
+        out
     }
 
     /// Mask a whole column value (a string) with `method`. `None` means SQL

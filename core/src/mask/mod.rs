@@ -38,7 +38,10 @@
 //!   full pass of their own regex (the meta engine prefilters literals).
 //! - **Idempotence**: `redact`, `null`, `partial`, `hash` and `email` are
 //!   fixed points: masking their output again changes nothing, and their
-//!   outputs are never detected again by the scanner.
+//!   outputs are never detected again by the scanner. A value that only
+//!   becomes detectable once its neighbour is replaced (validators look at
+//!   neighbouring bytes) is masked in the same call: the output is scanned
+//!   again outside the replacements.
 //!   `format_preserving` is stable (same input and key → same output) but by
 //!   design its output still looks like the input kind, so a second pass may
 //!   scramble again — it never reveals anything.
