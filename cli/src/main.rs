@@ -479,29 +479,39 @@ fn eval(
     code
 }
 
-/// The decision as JSON; with a [`Checked`], also who was decided for, the grant chain, the
-/// single-use grant ids consumed and what happened to the approval.
+/// One line of `eval --format json`: the decision exactly as [`Decision`] serializes (the same
+/// bytes the bindings give), then, with credential flags, who was decided for, the grant chain,
+/// the single-use grant ids consumed and what happened to the approval.
+#[derive(serde::Serialize)]
+struct EvalLine<'a> {
+    #[serde(flatten)]
+    decision: &'a Decision,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal: Option<&'a writ::Principal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grant: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    consume: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approval: Option<serde_json::Value>,
+}
+
+/// The decision as JSON (see [`EvalLine`]); the host's fields only with a [`Checked`].
 fn json_decision(decision: &Decision, checked: Option<&Checked>) -> serde_json::Result<String> {
-    let mut value = serde_json::to_value(decision)?;
-    if let (Some(checked), serde_json::Value::Object(map)) = (checked, &mut value) {
-        if let Some(principal) = &checked.principal {
-            map.insert("principal".into(), serde_json::to_value(principal)?);
-        }
-        if let Some(chain) = &checked.grant {
-            map.insert(
-                "grant".into(),
-                serde_json::json!({
-                    "root": chain.root().id,
-                    "holder": chain.leaf().sub,
-                    "delegates": chain.links().iter().map(|l| l.sub.as_str()).collect::<Vec<_>>(),
-                    "ids": chain.links().iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
-                }),
-            );
-        }
-        if !checked.consume.is_empty() {
-            map.insert("consume".into(), serde_json::to_value(&checked.consume)?);
-        }
-        let approval = match &checked.approval {
+    let mut line =
+        EvalLine { decision, principal: None, grant: None, consume: &[], approval: None };
+    if let Some(checked) = checked {
+        line.principal = checked.principal.as_ref();
+        line.grant = checked.grant.as_ref().map(|chain| {
+            serde_json::json!({
+                "root": chain.root().id,
+                "holder": chain.leaf().sub,
+                "delegates": chain.links().iter().map(|l| l.sub.as_str()).collect::<Vec<_>>(),
+                "ids": chain.links().iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
+            })
+        });
+        line.consume = &checked.consume;
+        line.approval = match &checked.approval {
             ApprovalUse::None => None,
             ApprovalUse::Unused => Some(serde_json::json!({"status": "unused"})),
             ApprovalUse::Honoured { id, approver } => {
@@ -511,11 +521,8 @@ fn json_decision(decision: &Decision, checked: Option<&Checked>) -> serde_json::
                 Some(serde_json::json!({"status": "rejected", "reason": e.to_string()}))
             }
         };
-        if let Some(approval) = approval {
-            map.insert("approval".into(), approval);
-        }
     }
-    serde_json::to_string(&value)
+    serde_json::to_string(&line)
 }
 
 fn human_checked(request: &Request, decision: &Decision, checked: Option<&Checked>) -> String {

@@ -127,8 +127,9 @@ impl Request {
     /// `SELECT 1;` bind alike while any other difference gives another digest; a command line
     /// is trimmed of surrounding white space; an argv is taken as it is; an HTTP method is
     /// upper-cased and its URL trimmed; tool arguments are compared as JSON values (key order
-    /// does not matter, every other difference does). Groups are not
-    /// part of it: they describe the principal, not the request.
+    /// does not matter, nor how a number is spelt: `1`, `1.0` and `1e0` are one number, as
+    /// are `0` and `-0.0`; every other difference does). Groups are not part of it: they
+    /// describe the principal, not the request.
     pub fn digest(&self) -> String {
         #[derive(Serialize)]
         struct Canonical<'a> {
@@ -144,7 +145,7 @@ impl Request {
             Command(&'a str),
             Argv(&'a [String]),
             Http { method: String, url: &'a str },
-            Tool { name: &'a str, arguments: &'a serde_json::Value },
+            Tool { name: &'a str, arguments: serde_json::Value },
         }
         let action = match &self.action {
             Action::Sql(text) => CanonicalAction::Sql(normalize_sql_for_digest(text)),
@@ -154,8 +155,11 @@ impl Request {
                 method: h.method.trim().to_ascii_uppercase(),
                 url: h.url.trim(),
             },
-            // serde_json keeps object keys sorted, so equal arguments serialize equally.
-            Action::Tool(t) => CanonicalAction::Tool { name: &t.name, arguments: &t.arguments },
+            // serde_json keeps object keys sorted, and numbers are written in one spelling,
+            // so equal arguments serialize equally.
+            Action::Tool(t) => {
+                CanonicalAction::Tool { name: &t.name, arguments: canonical(&t.arguments) }
+            }
         };
         let canonical =
             Canonical { v: 1, principal: &self.principal.id, resource: &self.resource, action };
@@ -180,6 +184,68 @@ impl Principal {
     {
         Principal { id: id.into(), groups: groups.into_iter().map(Into::into).collect() }
     }
+}
+
+/// `value` with every number that is a whole number within the 64-bit integer range written as
+/// an integer: `1.0` becomes `1`, `-0.0` becomes `0`, `5000000000.0` becomes `5000000000`.
+///
+/// The front ends hand the engine the same JSON number in different spellings: `serde_json`
+/// keeps `1.0` a float, JavaScript has no integers (the Node binding receives `1` for `1.0`, and
+/// a float for any whole number beyond 32 bits), Python keeps what `json.loads` made.
+pub(crate) fn canonical(value: &serde_json::Value) -> serde_json::Value {
+    let mut value = value.clone();
+    let mut stack = vec![&mut value];
+    while let Some(item) = stack.pop() {
+        match item {
+            serde_json::Value::Number(n) => {
+                if let Some(whole) = whole_number(n) {
+                    *n = whole;
+                }
+            }
+            serde_json::Value::Array(items) => stack.extend(items.iter_mut()),
+            serde_json::Value::Object(map) => stack.extend(map.values_mut()),
+            _ => {}
+        }
+    }
+    value
+}
+
+/// True when `a` and `b` are the same JSON value, numbers compared as [`canonical`] writes them.
+pub(crate) fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            whole_number(x).as_ref().unwrap_or(x) == whole_number(y).as_ref().unwrap_or(y)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_value(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// The integer a float stands for, when it is a whole number within `i64::MIN..=u64::MAX`;
+/// `None` for integers (already canonical) and other floats.
+fn whole_number(n: &serde_json::Number) -> Option<serde_json::Number> {
+    if !n.is_f64() {
+        return None;
+    }
+    let f = n.as_f64()?;
+    // 2^64 and -2^63 are exact as f64; every whole f64 in between converts exactly.
+    if f.fract() != 0.0
+        || !(-9_223_372_036_854_775_808.0..18_446_744_073_709_551_616.0).contains(&f)
+    {
+        return None;
+    }
+    let whole = if f >= 0.0 {
+        serde_json::Number::from(f as u64)
+    } else {
+        serde_json::Number::from(f as i64)
+    };
+    Some(whole)
 }
 
 fn normalize_sql_for_digest(text: &str) -> &str {

@@ -248,3 +248,48 @@ fn routed_queries_carry_the_mask_plan_and_probe_denials() {
     );
     assert_eq!(d.rules, ["ssn"]);
 }
+
+#[test]
+fn numbers_in_tool_arguments_count_by_value_not_spelling() {
+    // Found by e2e/parity: the Node binding hands the engine `1` for `1.0` and a float for a
+    // whole number beyond 32 bits, while serde_json keeps the spelling of the text, so the CLI
+    // and Node disagreed on digests and on `one_of` conditions.
+    let e = Engine::from_yaml(
+        r#"
+version: 1
+resources: [{name: mcp, kind: tool}]
+rules:
+  - {id: tools, effect: allow, when: {tool: {names: [fetch]}}}
+  - id: big-or-empty-pages
+    effect: approval
+    when: {tool: {names: [fetch], arguments: [{pointer: /limit, one_of: [5000000000, 0, {deep: [1]}]}]}}
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let with_limit = |limit: &str| {
+        let arguments = serde_json::from_str(&format!(r#"{{"limit": {limit}}}"#)).unwrap();
+        tool(&e, "fetch", arguments).effect
+    };
+    for limit in ["5000000000", "5000000000.0", "5e9", "0", "0.0", "-0.0", r#"{"deep": [1.0]}"#] {
+        assert_eq!(with_limit(limit), Effect::ApprovalRequired, "limit {limit}");
+    }
+    for limit in ["5000000001", "0.5", r#""5000000000""#, "[0]", r#"{"deep": [1.5]}"#] {
+        assert_eq!(with_limit(limit), Effect::Allow, "limit {limit}");
+    }
+
+    let digest = |arguments: &str| {
+        let arguments = serde_json::from_str(arguments).unwrap();
+        Request::new(who(), "mcp", Action::Tool(ToolCall { name: "fetch".into(), arguments }))
+            .digest()
+    };
+    assert_eq!(
+        digest(r#"{"n": 1, "m": [0, 5000000000, -3]}"#),
+        digest(r#"{"n": 1.0, "m": [-0.0, 5e9, -3.0]}"#)
+    );
+    assert_ne!(digest(r#"{"n": 1}"#), digest(r#"{"n": 1.5}"#));
+    assert_ne!(digest(r#"{"n": 1}"#), digest(r#"{"n": "1"}"#));
+    // Integers stay exact: 2^53 + 1 is not the float 2^53 (JavaScript cannot tell them apart,
+    // so the Node binding is handed another request).
+    assert_ne!(digest(r#"{"n": 9007199254740993}"#), digest(r#"{"n": 9007199254740992.0}"#));
+    assert_eq!(digest(r#"{"n": 9007199254740992}"#), digest(r#"{"n": 9007199254740992.0}"#));
+}

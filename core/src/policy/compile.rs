@@ -26,7 +26,7 @@ use super::source::{Position, Seg, SourceMap, at_path};
 use super::{Source, parse_document};
 use crate::command::CommandView;
 use crate::http::HttpView;
-use crate::request::ToolCall;
+use crate::request::{ToolCall, same_value};
 use crate::sql::{Dialect, Flag, StatementKind, StatementView};
 
 /// A compiled policy: what an engine holds.
@@ -397,7 +397,7 @@ impl ToolMatcher {
         }
         let arguments_hold = self.arguments.iter().all(|(pointer, one_of, globs)| {
             let Some(value) = call.arguments.pointer(pointer) else { return false };
-            one_of.as_ref().is_none_or(|values| values.contains(value))
+            one_of.as_ref().is_none_or(|values| values.iter().any(|v| same_value(v, value)))
                 && globs.as_ref().is_none_or(|set| value.as_str().is_some_and(|s| set.is_match(s)))
         });
         if !arguments_hold {

@@ -427,7 +427,8 @@ pub struct ToolConditions {
 pub struct ArgumentCondition {
     /// A JSON pointer into the arguments (`/path`, `/options/recursive`).
     pub pointer: String,
-    /// The argument equals one of these JSON values.
+    /// The argument equals one of these JSON values (numbers by value: `1` and `1.0` are
+    /// equal).
     #[serde(default)]
     pub one_of: Option<Vec<serde_json::Value>>,
     /// The argument is a string matching one of these globs.
