@@ -43,3 +43,5 @@ rules:
 ";
 
 pub mod corpus;
+pub mod groups;
+pub mod policies;
