@@ -42,4 +42,12 @@ rules:
     when: {groups: [writers], sql: {kinds: [select, insert, update, delete]}}
 ";
 
+/// True when the bench binary runs as a benchmark (`cargo bench`), false when `cargo test`
+/// runs it once as a test: benches use it to keep their debug-mode setup short.
+pub fn measuring() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
 pub mod corpus;
+pub mod groups;
+pub mod policies;
