@@ -163,9 +163,21 @@ impl Request {
         };
         let canonical =
             Canonical { v: 1, principal: &self.principal.id, resource: &self.resource, action };
-        // Serializing plain strings and integers cannot fail.
-        let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
-        format!("sha256:{}", crate::hex(&Sha256::digest(&bytes)))
+        // Serialized straight into the hash, without a buffer. Serializing plain strings and
+        // numbers cannot fail.
+        struct Hashing(Sha256);
+        impl std::io::Write for Hashing {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.update(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut hashing = Hashing(Sha256::new());
+        let _ = serde_json::to_writer(&mut hashing, &canonical);
+        format!("sha256:{}", crate::hex(&hashing.0.finalize()))
     }
 }
 
