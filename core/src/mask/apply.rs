@@ -20,6 +20,10 @@ pub struct Masked<'a> {
     pub counts: Vec<(EntityType, usize)>,
 }
 
+/// How many times masked text is masked again when a pass still finds something (see
+/// `Detectors::mask_core`).
+const MAX_PASSES: usize = 3;
+
 impl Masked<'_> {
     /// True when something was masked.
     pub fn changed(&self) -> bool {
@@ -47,10 +51,41 @@ impl Detectors {
         findings: &mut Vec<Finding>,
         report: &mut MaskReport,
     ) -> Option<String> {
-        self.scan_into(text, cache, findings);
+        let mut tmp = None;
+        let cache = self.cache_or_new(cache, &mut tmp);
+        self.scan_into(text, Some(&mut *cache), findings);
         if findings.is_empty() {
             return None;
         }
+        let mut out = self.replace(text, findings, cache, report);
+        // What was next to a value is judged again once the value is gone: a phone glued to
+        // the end of another (`…690400+1 415…`) is free once the first is a token, and the
+        // part of an overlapping candidate that lost (`::8:9` in `::8:1:2::8:9`) may be a
+        // value of its own. Masking the output
+        // again until nothing is found makes masking idempotent. The cost: one more scan of
+        // the masked output whenever something was found (text without findings is scanned
+        // once, as before). `format_preserving` output still looks like its input by design,
+        // so it is not rescanned.
+        if !self.reshapes() {
+            for _ in 0..MAX_PASSES {
+                self.scan_into(&out, Some(&mut *cache), findings);
+                if findings.is_empty() {
+                    break;
+                }
+                out = self.replace(&out, findings, cache, report);
+            }
+        }
+        Some(out)
+    }
+
+    /// `text` with every finding replaced, counted in `report`.
+    fn replace(
+        &self,
+        text: &str,
+        findings: &[Finding],
+        cache: &mut ScanCache,
+        report: &mut MaskReport,
+    ) -> String {
         let mut out = String::with_capacity(text.len() + 16 * findings.len());
         let mut last = 0usize;
         // Counts of built-in types by index, folded into the report once at the end (a report
@@ -69,10 +104,16 @@ impl Detectors {
                 }
                 _ => {
                     let value = text.get(f.start..f.end).unwrap_or_default();
-                    if let Out::Text(t) =
-                        method::apply(m, value, self.key(), Target::Content(f.entity.as_str()))
-                    {
-                        out.push_str(&t);
+                    let target = Target::Content(f.entity.as_str());
+                    if let Out::Text(t) = method::apply(m, value, self.key(), target) {
+                        match m {
+                            // What `partial` keeps can be a value of its own (`fe80::1` keeping
+                            // its last four is `e80::1`): then nothing is kept.
+                            Method::Partial { mask_char, .. } if self.detects(&t, cache) => {
+                                out.push_str(&method::partial_all(value, *mask_char));
+                            }
+                            _ => out.push_str(&t),
+                        }
                     }
                 }
             }
@@ -86,7 +127,7 @@ impl Detectors {
             report.add(t, n);
         }
         out.push_str(text.get(last..).unwrap_or_default());
-        Some(out)
+        out
     }
 
     /// Mask a whole column value (a string) with `method`. `None` means SQL
@@ -224,6 +265,13 @@ impl Detectors {
 impl Detectors {
     /// The caller's cache, or a new one bound to these detectors, kept in `slot` for the
     /// length of the call.
+    /// True when `text` holds a finding.
+    fn detects(&self, text: &str, cache: &mut ScanCache) -> bool {
+        let mut found = Vec::new();
+        self.scan_into(text, Some(cache), &mut found);
+        !found.is_empty()
+    }
+
     fn cache_or_new<'a>(
         &self,
         cache: Option<&'a mut ScanCache>,
