@@ -349,6 +349,8 @@ fn what_a_first_pass_leaves_detectable_is_masked_too() {
         (partial(0, 4), "fe80::1", "****::*"),
         (Method::Redact { token: None }, "::8:1:2::8:9", "[REDACTED:ipv6][REDACTED:ipv6]"),
         (Method::Null, "::8:1:2::8:9", ""),
+        // each pass gives up one more address of the chain
+        (Method::Null, "52:7::6::7::6:2::7::689", ""),
         (
             Method::Redact { token: None },
             "London +44 20 759 690400+1 41555 26 x",

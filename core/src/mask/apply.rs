@@ -20,10 +20,6 @@ pub struct Masked<'a> {
     pub counts: Vec<(EntityType, usize)>,
 }
 
-/// How many times masked text is masked again when a pass still finds something (see
-/// `Detectors::mask_core`).
-const MAX_PASSES: usize = 3;
-
 impl Masked<'_> {
     /// True when something was masked.
     pub fn changed(&self) -> bool {
@@ -66,8 +62,12 @@ impl Detectors {
         // the masked output whenever something was found (text without findings is scanned
         // once, as before). `format_preserving` output still looks like its input by design,
         // so it is not rescanned.
+        // A pass can uncover one more value each time (a chain of overlapping IPv6
+        // candidates, `52:7::6::7::6:2::7::689`, gives one up per pass), so this runs until a
+        // pass finds nothing. Each pass replaces at least one byte of the input's own text,
+        // and no method's output is detected again, so it ends within `text.len()` passes.
         if !self.reshapes() {
-            for _ in 0..MAX_PASSES {
+            for _ in 0..text.len() {
                 self.scan_into(&out, Some(&mut *cache), findings);
                 if findings.is_empty() {
                     break;

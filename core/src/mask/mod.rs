@@ -41,8 +41,7 @@
 //!   outputs are never detected again by the scanner. Masking removes a
 //!   value's context too (a phone glued to another one is free once the first
 //!   is a token; what loses an overlap may be a value of its own), so masked
-//!   text is scanned again and masked again, up to three more passes, until
-//!   nothing is found. When what `partial` keeps is itself detected (`e80::1`
+//!   text is scanned again and masked again until nothing is found. When what `partial` keeps is itself detected (`e80::1`
 //!   of `fe80::1`), it keeps nothing.
 //!   `format_preserving` is stable (same input and key → same output) but by
 //!   design its output still looks like the input kind, so a second pass may
