@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use writ::command::{Limits, parse_argv, parse_line};
+use writ::mask::{Detectors, Method};
 
 static PANICS: AtomicUsize = AtomicUsize::new(0);
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -250,4 +251,52 @@ fn json_errors_at_a_line_break_point_at_the_end_of_the_previous_line() {
     let e = writ::Engine::from_json("").unwrap_err();
     let d = &e.diagnostics()[0];
     assert_eq!((d.line, d.column), (1, 1), "{d}");
+}
+
+/// The masking configurations of the `mask_scan` target whose output must be a fixed point
+/// (every method but `format_preserving`).
+fn idempotent_detectors() -> Vec<Detectors> {
+    let key = b"the fuzz host's hmac key".to_vec();
+    [
+        Method::Redact { token: None },
+        Method::Redact { token: Some("<hidden>".into()) },
+        Method::Null,
+        Method::Partial { keep_first: 0, keep_last: 4, mask_char: '*' },
+        Method::Partial { keep_first: 2, keep_last: 2, mask_char: '#' },
+        Method::Hash,
+        Method::Email,
+    ]
+    .into_iter()
+    .map(|m| Detectors::builder().default_method(m).hmac_key(key.clone()).build().unwrap())
+    .collect()
+}
+
+#[test]
+fn mask_scan_regressions() {
+    let found = inputs("mask_scan");
+    assert!(!found.is_empty(), "no regression inputs");
+    let detectors = idempotent_detectors();
+    for (name, data) in found {
+        // The first byte picks the target's configuration and mode; replay the text with
+        // every idempotent configuration instead.
+        let Some((_, rest)) = data.split_first() else { continue };
+        let text = String::from_utf8_lossy(rest).into_owned();
+        for d in &detectors {
+            let mut twice = None;
+            let raised = panics_during(|| {
+                let findings = d.scan(&text);
+                let mut last = 0;
+                for f in &findings {
+                    assert!(f.start >= last && f.start < f.end && f.end <= text.len());
+                    assert!(text.is_char_boundary(f.start) && text.is_char_boundary(f.end));
+                    last = f.end;
+                }
+                let once = d.mask_text(&text, None).text.into_owned();
+                twice = Some((d.mask_text(&once, None).text.into_owned(), once));
+            });
+            assert_eq!(raised, 0, "{name}: a panic was raised for {text:?}");
+            let (twice, once) = twice.unwrap();
+            assert_eq!(twice, once, "{name}: masking twice differs from once ({d:?})");
+        }
+    }
 }

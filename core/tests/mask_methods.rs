@@ -358,6 +358,38 @@ fn a_value_its_neighbour_hid_is_masked_in_the_same_pass() {
 }
 
 #[test]
+fn what_a_first_pass_leaves_detectable_is_masked_too() {
+    // Found by fuzzing (fuzz/regressions/mask_scan/):
+    // - `partial` keeping the last four of `fe80::1` kept `e80::1`, another IPv6 address;
+    // - `::8:1:2` wins its overlap with `2::8:9`, and the `::8:9` left over is an address;
+    // - a phone glued to the end of another (`…690400+1 41555 26`) is free once the first is
+    //   a token.
+    let cases = [
+        (partial(0, 4), "fe80::1", "****::*"),
+        (Method::Redact { token: None }, "::8:1:2::8:9", "[REDACTED:ipv6][REDACTED:ipv6]"),
+        (Method::Null, "::8:1:2::8:9", ""),
+        // each pass gives up one more address of the chain
+        (Method::Null, "52:7::6::7::6:2::7::689", ""),
+        (
+            Method::Redact { token: None },
+            "London +44 20 759 690400+1 41555 26 x",
+            "London [REDACTED:phone][REDACTED:phone] x",
+        ),
+    ];
+    for (m, text, expected) in cases {
+        let d = with_all(m.clone());
+        let once = d.mask_text(text, None);
+        assert_eq!(once.text, expected, "{m:?}");
+        let twice = d.mask_text(&once.text, None);
+        assert!(matches!(twice.text, Cow::Borrowed(_)), "{m:?}: {:?}", twice.counts);
+    }
+    // Both values are counted.
+    let d = plain();
+    let m = d.mask_text("::8:1:2::8:9", None);
+    assert_eq!(m.counts, vec![(EntityType::Ipv6, 2)]);
+}
+
+#[test]
 fn mask_str_is_idempotent_for_every_method_but_format_preserving() {
     let d = plain();
     for m in idempotent_methods() {

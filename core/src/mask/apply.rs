@@ -8,11 +8,6 @@ use super::detect::{Detectors, ScanCache};
 use super::entity::{EntityType, Finding, MaskReport};
 use super::method::{self, Method, Out, Target};
 
-/// How many times masked output is scanned again for values that only its replacements made
-/// visible (see `Detectors::mask_core`). Each pass masks at least one more value of the
-/// original text, so the loop ends on its own; the bound keeps adversarial text linear.
-const MAX_EXTRA_PASSES: usize = 4;
-
 /// Result of [`Detectors::mask_text`].
 ///
 /// `text` is `Cow::Borrowed` when nothing was found (the clean fast path
@@ -45,12 +40,6 @@ impl Detectors {
 
     /// Scan with `findings` as a reusable buffer; `Some(masked)` only when
     /// something was found.
-    ///
-    /// Replacing a value changes what its neighbours look like to the validators (a phone
-    /// number glued to a card number by `:` is only a phone once the card is a token), so the
-    /// output is scanned again and whatever is now found outside the replacements is masked
-    /// too, until nothing new is found (at most [`MAX_EXTRA_PASSES`] more passes). That makes
-    /// masking idempotent: masking the output again finds nothing.
     fn mask_core(
         &self,
         text: &str,
@@ -58,52 +47,52 @@ impl Detectors {
         findings: &mut Vec<Finding>,
         report: &mut MaskReport,
     ) -> Option<String> {
-        let mut cache = cache;
-        self.scan_into(text, cache.as_deref_mut(), findings);
+        let mut tmp = None;
+        let cache = self.cache_or_new(cache, &mut tmp);
+        self.scan_into(text, Some(&mut *cache), findings);
         if findings.is_empty() {
             return None;
         }
-        // Counts of built-in types by index, folded into the report once at the end (a report
-        // insert per finding costs more than the replacement on PII-dense text).
-        let mut builtin = [0usize; EntityType::BUILTIN.len()];
-        let mut spans = Vec::new();
-        let mut out = self.replace(text, findings, &mut spans, &mut builtin, report);
-        for _ in 0..MAX_EXTRA_PASSES {
-            self.scan_into(&out, cache.as_deref_mut(), findings);
-            findings.retain(|f| !spans.iter().any(|&(s, e)| f.start < e && s < f.end));
-            if findings.is_empty() {
-                break;
+        let mut out = self.replace(text, findings, cache, report);
+        // What was next to a value is judged again once the value is gone: a phone glued to
+        // the end of another (`…690400+1 415…`) is free once the first is a token, and the
+        // part of an overlapping candidate that lost (`::8:9` in `::8:1:2::8:9`) may be a
+        // value of its own. Masking the output
+        // again until nothing is found makes masking idempotent. The cost: one more scan of
+        // the masked output whenever something was found (text without findings is scanned
+        // once, as before). `format_preserving` output still looks like its input by design,
+        // so it is not rescanned.
+        // A pass can uncover one more value each time (a chain of overlapping IPv6
+        // candidates, `52:7::6::7::6:2::7::689`, gives one up per pass), so this runs until a
+        // pass finds nothing. Each pass replaces at least one byte of the input's own text,
+        // and no method's output is detected again, so it ends within `text.len()` passes.
+        if !self.reshapes() {
+            for _ in 0..text.len() {
+                self.scan_into(&out, Some(&mut *cache), findings);
+                if findings.is_empty() {
+                    break;
+                }
+                out = self.replace(&out, findings, cache, report);
             }
-            out = self.replace(&out, findings, &mut spans, &mut builtin, report);
-        }
-        for (t, n) in EntityType::BUILTIN.iter().zip(builtin) {
-            report.add(t, n);
         }
         Some(out)
     }
 
-    /// `text` with every finding replaced by its method's output. `spans` holds the byte
-    /// ranges of earlier replacements in `text` (no finding overlaps one); on return it holds
-    /// those and the new replacements, as ranges of the returned text, in order.
+    /// `text` with every finding replaced, counted in `report`.
     fn replace(
         &self,
         text: &str,
         findings: &[Finding],
-        spans: &mut Vec<(usize, usize)>,
-        builtin: &mut [usize],
+        cache: &mut ScanCache,
         report: &mut MaskReport,
     ) -> String {
         let mut out = String::with_capacity(text.len() + 16 * findings.len());
-        let earlier = std::mem::take(spans);
-        let mut earlier = earlier.into_iter().peekable();
         let mut last = 0usize;
-        for f in findings {
-            while let Some((s, e)) = earlier.next_if(|&(s, _)| s < f.start) {
-                let at = out.len() + s.saturating_sub(last);
-                spans.push((at, at + (e - s)));
-            }
+        // Counts of built-in types by index, folded into the report once at the end (a report
+        // insert per finding costs more than the replacement on PII-dense text).
+        let mut builtin = [0usize; EntityType::BUILTIN.len()];
+        for f in findings.iter() {
             out.push_str(text.get(last..f.start).unwrap_or_default());
-            let start = out.len();
             let m = self.method_for(&f.entity);
             match m {
                 // The common case, written in place without a temporary string.
@@ -115,23 +104,27 @@ impl Detectors {
                 }
                 _ => {
                     let value = text.get(f.start..f.end).unwrap_or_default();
-                    if let Out::Text(t) =
-                        method::apply(m, value, self.key(), Target::Content(f.entity.as_str()))
-                    {
-                        out.push_str(&t);
+                    let target = Target::Content(f.entity.as_str());
+                    if let Out::Text(t) = method::apply(m, value, self.key(), target) {
+                        match m {
+                            // What `partial` keeps can be a value of its own (`fe80::1` keeping
+                            // its last four is `e80::1`): then nothing is kept.
+                            Method::Partial { mask_char, .. } if self.detects(&t, cache) => {
+                                out.push_str(&method::partial_all(value, *mask_char));
+                            }
+                            _ => out.push_str(&t),
+                        }
                     }
                 }
             }
-            spans.push((start, out.len()));
             last = f.end;
             match f.entity.builtin_index().and_then(|i| builtin.get_mut(i)) {
                 Some(n) => *n += 1,
                 None => report.add(&f.entity, 1),
             }
         }
-        for (s, e) in earlier {
-            let at = out.len() + s.saturating_sub(last);
-            spans.push((at, at + (e - s)));
+        for (t, n) in EntityType::BUILTIN.iter().zip(builtin) {
+            report.add(t, n);
         }
         out.push_str(text.get(last..).unwrap_or_default());
         out
@@ -272,6 +265,13 @@ impl Detectors {
 impl Detectors {
     /// The caller's cache, or a new one bound to these detectors, kept in `slot` for the
     /// length of the call.
+    /// True when `text` holds a finding.
+    fn detects(&self, text: &str, cache: &mut ScanCache) -> bool {
+        let mut found = Vec::new();
+        self.scan_into(text, Some(cache), &mut found);
+        !found.is_empty()
+    }
+
     fn cache_or_new<'a>(
         &self,
         cache: Option<&'a mut ScanCache>,

@@ -706,6 +706,13 @@ impl Detectors {
             .map_or(&self.inner.default_method, |(_, m)| m)
     }
 
+    /// True when some type is masked with `format_preserving`, whose output may be detected
+    /// again by design.
+    pub(crate) fn reshapes(&self) -> bool {
+        let fp = |m: &Method| matches!(m, Method::FormatPreserving);
+        fp(&self.inner.default_method) || self.inner.methods.iter().any(|(_, m)| fp(m))
+    }
+
     pub(crate) fn key(&self) -> Option<&HmacKey> {
         self.inner.key.as_ref()
     }

@@ -272,6 +272,13 @@ pub(crate) fn apply(
     }
 }
 
+/// `partial` keeping nothing: every maskable character replaced (a `mask_char` that is not
+/// allowed falls back to `*`, as in [`apply`]).
+pub(crate) fn partial_all(value: &str, mask_char: char) -> String {
+    let mc = if mask_char.is_alphanumeric() || mask_char.is_control() { '*' } else { mask_char };
+    partial(value, 0, 0, mc)
+}
+
 fn partial(value: &str, keep_first: usize, keep_last: usize, mc: char) -> String {
     let maskable = |c: char| c.is_alphanumeric() || c == mc;
     let n = value.chars().filter(|c| maskable(*c)).count();

@@ -38,10 +38,11 @@
 //!   full pass of their own regex (the meta engine prefilters literals).
 //! - **Idempotence**: `redact`, `null`, `partial`, `hash` and `email` are
 //!   fixed points: masking their output again changes nothing, and their
-//!   outputs are never detected again by the scanner. A value that only
-//!   becomes detectable once its neighbour is replaced (validators look at
-//!   neighbouring bytes) is masked in the same call: the output is scanned
-//!   again outside the replacements.
+//!   outputs are never detected again by the scanner. Masking removes a
+//!   value's context too (a phone glued to another one is free once the first
+//!   is a token; what loses an overlap may be a value of its own), so masked
+//!   text is scanned again and masked again until nothing is found. When what `partial` keeps is itself detected (`e80::1`
+//!   of `fe80::1`), it keeps nothing.
 //!   `format_preserving` is stable (same input and key → same output) but by
 //!   design its output still looks like the input kind, so a second pass may
 //!   scramble again — it never reveals anything.
@@ -95,7 +96,7 @@ mod plan;
 mod rules;
 
 pub use apply::Masked;
-pub use detect::{Checksum, CustomPattern, Detectors, DetectorsBuilder, PatternLimits, ScanCache};
+pub use detect::{Checksum, CustomPattern, Detectors, DetectorsBuilder, ScanCache};
 pub use entity::{EntityType, Finding, MaskReport};
 pub use error::MaskError;
 pub use masker::{Masker, MaskerCache, MaskerError};
