@@ -96,7 +96,7 @@ mod plan;
 mod rules;
 
 pub use apply::Masked;
-pub use detect::{Checksum, CustomPattern, Detectors, DetectorsBuilder, ScanCache};
+pub use detect::{Checksum, CustomPattern, Detectors, DetectorsBuilder, PatternLimits, ScanCache};
 pub use entity::{EntityType, Finding, MaskReport};
 pub use error::MaskError;
 pub use masker::{Masker, MaskerCache, MaskerError};
