@@ -11,7 +11,7 @@ export interface Request {
   action: Action
   /** A JWT to verify against the policy's issuers, instead of `principal`. */
   token?: string
-  /** A grant chain (`writg1.…`) the request acts under. */
+  /** A grant chain (`writg2.…`) the request acts under. */
   grant?: string
   /** An approval token (`writa1.…`) for this request's digest. */
   approval?: string

@@ -11,7 +11,7 @@ export interface Request {
   action: Action
   /** A JWT to verify against the policy's issuers, instead of `principal`. */
   token?: string
-  /** A grant chain (`writg1.…`) the request acts under. */
+  /** A grant chain (`writg2.…`) the request acts under. */
   grant?: string
   /** An approval token (`writa1.…`) for this request's digest. */
   approval?: string
@@ -263,7 +263,7 @@ export declare function generateKey(kid: string): SigningKey
 export interface GrantOptions {
   /** Mint a root grant carrying this principal's authority (the host authenticated it). */
   from?: Principal
-  /** Or mint a child of this grant (`writg1.…`); it is verified first. */
+  /** Or mint a child of this grant (`writg2.…`); it is verified first. */
   parent?: string
   /**
    * Extra keys that verify the parent's links (the signing key's own public half is always
@@ -293,7 +293,7 @@ export interface MaskResult {
 }
 
 /**
- * Mint a grant (`writg1.…`) signed with `key`.
+ * Mint a grant (`writg2.…`) signed with `key`.
  *
  * @throws `WRIT_GRANT` when the grant is refused (wider or deeper than its parent, expired or
  * unverifiable parent, invalid scope, ttl out of range), `WRIT_KEY` for an unreadable parent

@@ -609,7 +609,7 @@ void writ_signing_key_free(struct writ_signing_key *key);
  * delegate. `spec_json` is `{"to": ID, "scope": CONDITIONS, "ttl": SECONDS, "depth"?: N,
  * "digest"?: DIGEST}` (the scope uses the rules' condition language, e.g. `{"resources":
  * ["warehouse"], "sql": {"read_only": true}}`). `now` is Unix seconds, 0 for the system
- * clock. On success `*out` is the grant (`writg1.…`, release with `writ_string_free`).
+ * clock. On success `*out` is the grant (`writg2.…`, release with `writ_string_free`).
  *
  * # Errors
  * `WRIT_RESULT_ERR_JSON` (malformed spec), `WRIT_RESULT_ERR_GRANT` (invalid spec: empty

@@ -143,7 +143,7 @@ pub(crate) fn verifying_key_text(text: &str, kid: Option<String>) -> Result<Veri
 pub struct GrantOptions {
     /// Mint a root grant carrying this principal's authority (the host authenticated it).
     pub from: Option<Principal>,
-    /// Or mint a child of this grant (`writg1.…`); it is verified first.
+    /// Or mint a child of this grant (`writg2.…`); it is verified first.
     pub parent: Option<String>,
     /// Extra keys that verify the parent's links (the signing key's own public half is always
     /// used): public PEMs or JWKs.
@@ -203,7 +203,7 @@ fn mint(key: &SigningKey, options: GrantOptions) -> Result<String, Failure> {
     grant.map(|g| g.encode()).map_err(grant_failure)
 }
 
-/// Mint a grant (`writg1.…`) signed with `key`.
+/// Mint a grant (`writg2.…`) signed with `key`.
 ///
 /// @throws `WRIT_GRANT` when the grant is refused (wider or deeper than its parent, expired or
 /// unverifiable parent, invalid scope, ttl out of range), `WRIT_KEY` for an unreadable parent

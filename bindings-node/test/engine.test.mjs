@@ -319,7 +319,7 @@ test('grants: a delegate acts within the scope only, with a trusted key', () => 
     ttl: 600,
     now: NOW,
   })
-  assert.match(grant, /^writg1\./)
+  assert.match(grant, /^writg2\./)
   const request = (sql) => ({ resource: 'warehouse', action: { sql }, grant })
 
   const untrusted = engine.check(request('SELECT * FROM orders'))

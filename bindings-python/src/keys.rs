@@ -173,7 +173,7 @@ pub(crate) fn keygen(py: Python<'_>, kid: &str) -> PyResult<SigningKey> {
     SigningKey::generate(py, kid)
 }
 
-/// Mint a grant (`writg1.…`) for the delegate `to`, signed with `key`.
+/// Mint a grant (`writg2.…`) for the delegate `to`, signed with `key`.
 ///
 /// A root grant carries the authority of `principal` (with `groups`); a child grant the
 /// authority of `parent` (a grant verified here against `trusted` keys and `key`), and must be

@@ -79,7 +79,7 @@ def test_a_helper_reads_one_table_with_its_grant(
         host, principal="agent:orchestrator", to="agent:reporting-helper",
         scope=READ_ORDERS, ttl=600, depth=1, now=NOW,
     )
-    assert grant.startswith("writg1.")
+    assert grant.startswith("writg2.")
 
     def helper(sql: str) -> writ.Decision:
         return orchestrator.check_sql(
@@ -119,7 +119,7 @@ def test_a_helper_reads_one_table_with_its_grant(
 def grant_link_id(grant: str) -> str:
     import base64
 
-    segment = grant.removeprefix("writg1.").split("~")[0].split(".")[0]
+    segment = grant.removeprefix("writg2.").split("~")[0].split(".")[0]
     padded = segment + "=" * (-len(segment) % 4)
     return str(json.loads(base64.urlsafe_b64decode(padded))["id"])
 
@@ -138,7 +138,7 @@ def test_untrusted_grant_is_denied(keys: tuple[writ.SigningKey, writ.SigningKey]
         ({"principal": "agent:o", "ttl": 0}, "ttl"),
         ({"principal": "agent:o", "ttl": 10**6}, "ttl"),
         ({"ttl": 60}, "exactly one"),
-        ({"principal": "agent:o", "parent": "writg1.x", "ttl": 60}, "exactly one"),
+        ({"principal": "agent:o", "parent": "writg2.x", "ttl": 60}, "exactly one"),
         ({"principal": "agent:o", "ttl": 60, "scope": {"sql": {"bogus": 1}}}, "scope"),
         ({"principal": "agent:o", "ttl": 60, "bound_to": "nope"}, "digest"),
         ({"parent": "not-a-grant", "ttl": 60}, "malformed"),

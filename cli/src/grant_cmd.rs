@@ -86,7 +86,7 @@ impl SignerArgs {
 /// `writ grant ...`.
 #[derive(Subcommand)]
 pub(crate) enum GrantCommand {
-    /// Mint a grant for a delegate and print it (`writg1.…`): a root grant for a principal
+    /// Mint a grant for a delegate and print it (`writg2.…`): a root grant for a principal
     /// (`--from`), or a child of a grant (`--parent`) that must be no wider than it.
     #[command(after_help = MINT_HELP)]
     Mint(MintArgs),
@@ -99,7 +99,7 @@ pub(crate) enum GrantCommand {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
-    /// Verify a grant's signatures, hash links, expiry, depth and revocation. Exit 0 valid,
+    /// Verify a grant's signatures, hash links, seal, expiry, depth and revocation. Exit 0 valid,
     /// 1 invalid (with the reason), 2 error.
     #[command(after_help = VERIFY_HELP)]
     Verify {
@@ -404,7 +404,7 @@ fn one_line(text: &str) -> String {
 }
 
 /// Said by `grant inspect`, in both formats.
-const NOT_VERIFIED: &str = "not verified: signatures, hash links, expiry and revocation are not checked; use `writ grant verify`";
+const NOT_VERIFIED: &str = "not verified: signatures, hash links, the seal, expiry and revocation are not checked; use `writ grant verify`";
 
 /// `writ grant inspect`.
 pub(crate) fn inspect(grant: &str, format: Format) -> u8 {

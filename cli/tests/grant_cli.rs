@@ -213,12 +213,15 @@ fn mint_inspect_verify_and_refuse_wider_children() {
     let key = keygen(&dir, "host-1", "pem");
     let public = format!("{key}.pub");
     let root = root_grant(&key);
-    assert!(root.starts_with("writg1."), "{root}");
+    assert!(root.starts_with("writg2."), "{root}");
 
     let out = child_grant(&key, &root, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let child = text(&out.stdout).trim().to_owned();
-    assert!(child.starts_with(&root), "a child extends its parent's chain");
+    // A child extends its parent's links, and ends with its own seal, not its parent's.
+    let (root_links, root_seal) = root.rsplit_once('~').unwrap();
+    assert!(child.starts_with(&format!("{root_links}~")), "a child extends its parent's chain");
+    assert!(!child.contains(root_seal), "a child carries no seal of its parent");
 
     // Inspect: the chain, unverified, in both formats.
     let human = run(&["grant", "inspect", &child], "", 0);
@@ -267,11 +270,20 @@ fn mint_inspect_verify_and_refuse_wider_children() {
     assert_eq!(ok["links"], 2);
     assert_eq!(ok["expires"], NOW + 310);
 
-    let signature = child.rfind('.').unwrap() + 10;
+    let seal_at = child.rfind('~').unwrap();
+    let signature = child[..seal_at].rfind('.').unwrap() + 10;
     let tampered = flip(&child, signature);
     let bad = run(&["grant", "verify", &tampered, "--grant-key", &public, "--now", &at], "", 1);
     assert_eq!(bad, "invalid: grant link 2 has a bad signature (tampered)");
-    let payload = child.rfind('~').unwrap() + 30;
+    let tampered = flip(&child, child.rfind('.').unwrap() + 10);
+    let bad = run(&["grant", "verify", &tampered, "--grant-key", &public, "--now", &at], "", 1);
+    assert!(bad.starts_with("invalid: grant chain does not match its seal"), "{bad}");
+    // The child's links presented as its parent's grant: its own link dropped.
+    let parent_links =
+        format!("{}{}", &child[..child[..seal_at].rfind('~').unwrap()], &child[seal_at..]);
+    let bad = run(&["grant", "verify", &parent_links, "--grant-key", &public, "--now", &at], "", 1);
+    assert!(bad.contains("dropped from the end"), "{bad}");
+    let payload = child[..seal_at].rfind('~').unwrap() + 30;
     run(&["grant", "verify", &flip(&child, payload), "--grant-key", &public, "--now", &at], "", 1);
     let late = (NOW + 400).to_string();
     let expired = run(&["grant", "verify", &child, "--grant-key", &public, "--now", &late], "", 1);
@@ -330,8 +342,11 @@ fn mint_inspect_verify_and_refuse_wider_children() {
     assert!(err.contains("allows no further delegation"), "{err}");
     let err = refuse(&["--ttl", "900"], None, &root);
     assert!(err.contains("after its parent"), "{err}");
-    let err = refuse(&[], None, &flip(&root, root.rfind('.').unwrap() + 10));
+    let link_end = root.rfind('~').unwrap();
+    let err = refuse(&[], None, &flip(&root, root[..link_end].rfind('.').unwrap() + 10));
     assert!(err.contains("parent grant rejected: grant link 1 has a bad signature"), "{err}");
+    let err = refuse(&[], None, &flip(&root, root.rfind('.').unwrap() + 10));
+    assert!(err.contains("parent grant rejected: grant chain does not match its seal"), "{err}");
 
     // The parent verifies with `--grant-key` when another key signs the child.
     let out = child_grant(&other, &root, &[]);
@@ -406,7 +421,7 @@ fn mint_inspect_verify_and_refuse_wider_children() {
         "--policy",
         PACK,
     ];
-    assert!(run(&args, "", 0).starts_with("writg1."));
+    assert!(run(&args, "", 0).starts_with("writg2."));
 }
 
 #[test]

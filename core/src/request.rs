@@ -32,7 +32,7 @@ pub struct Request {
     /// A JWT to verify against the policy's issuers, instead of a `principal`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
-    /// A grant chain (`writg1.…`): the request acts for the chain's root principal, within
+    /// A grant chain (`writg2.…`): the request acts for the chain's root principal, within
     /// every scope of the chain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant: Option<String>,

@@ -187,7 +187,7 @@ fn expired_tampered_and_unknown_key_approvals_are_refused() {
         ApprovalError::UnknownKey("approvals-2".into())
     );
     assert!(matches!(
-        rejected(&run(&e, ALTER, Some("writg1.x.y"), NOW)),
+        rejected(&run(&e, ALTER, Some("writg2.x.y~s.t"), NOW)),
         ApprovalError::Malformed(_)
     ));
 

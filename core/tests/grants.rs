@@ -263,8 +263,14 @@ fn b64(bytes: &[u8]) -> String {
 /// Sign a hand-written link as the host would: Ed25519 with `SEED` (kid `host-1`), or
 /// HMAC-SHA-256 with `HMAC_SECRET` (kid `hmac-1`).
 fn segment_of(link: &Value) -> String {
+    signed("writ-grant-v1", link)
+}
+
+/// Sign `payload` over `domain` with the key its `kid` names.
+fn signed(domain: &str, payload: &Value) -> String {
+    let link = payload;
     let payload = b64(link.to_string().as_bytes());
-    let input = format!("writ-grant-v1.{payload}");
+    let input = format!("{domain}.{payload}");
     let signature = if link["kid"] == "hmac-1" {
         use hmac::{KeyInit as _, Mac as _};
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(HMAC_SECRET).unwrap();
@@ -282,12 +288,34 @@ fn hash(segment: &str) -> String {
     b64(&sha2::Sha256::digest(segment.as_bytes()))
 }
 
+/// The link segments of a grant (its seal left out).
 fn segments(grant: &Grant) -> Vec<String> {
-    grant.encode().trim_start_matches("writg1.").split('~').map(str::to_owned).collect()
+    let mut all: Vec<String> =
+        grant.encode().trim_start_matches("writg2.").split('~').map(str::to_owned).collect();
+    all.pop();
+    all
 }
 
+/// The seal segment of a grant.
+fn seal(grant: &Grant) -> String {
+    grant.encode().rsplit('~').next().unwrap().to_owned()
+}
+
+/// A seal over `segments`, signed by the host key as minting would.
+fn seal_of(segments: &[String]) -> String {
+    let leaf = segments.last().unwrap().split('.').next().unwrap();
+    let leaf: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(leaf).unwrap()).unwrap();
+    let kid = if leaf["kid"] == "hmac-1" { "hmac-1" } else { "host-1" };
+    signed(
+        "writ-grant-seal-v1",
+        &json!({"kid": kid, "chain": hash(&segments.join("~")), "links": segments.len(),
+                "leaf": leaf["id"]}),
+    )
+}
+
+/// Links joined into a grant, sealed by the host key: what the links themselves allow.
 fn join(segments: &[String]) -> String {
-    format!("writg1.{}", segments.join("~"))
+    format!("writg2.{}~{}", segments.join("~"), seal_of(segments))
 }
 
 fn crafted_child(parent: &Grant, scope: Value, depth: u32, exp: u64) -> String {
@@ -369,9 +397,51 @@ fn tampered_reordered_truncated_and_spliced_chains_are_refused() {
     assert!(matches!(refused(&join(&s)), GrantError::BrokenLink { index: 3, .. }));
 
     // Garbage.
-    assert!(matches!(refused("writg1."), GrantError::Malformed(_)));
+    assert!(matches!(refused("writg2."), GrantError::Malformed(_)));
     assert!(matches!(refused("nope"), GrantError::Malformed(_)));
-    assert!(matches!(refused(&format!("writg1.{}", "a.b~".repeat(9))), GrantError::Malformed(_)));
+    assert!(matches!(refused(&format!("writg2.{}", "a.b~".repeat(10))), GrantError::Malformed(_)));
+    // The first format (no seal) is refused with a reason.
+    let old = format!("writg1.{}", segs.join("~"));
+    assert!(matches!(refused(&old), GrantError::Malformed(why) if why.contains("mint it again")));
+}
+
+/// Found by the `jwt_grant` fuzz target: a child holds every link of its parent's grant, and
+/// those links verify on their own. The seal names the exact chain, and only the delegate of
+/// the newest link receives it.
+#[test]
+fn a_child_cannot_present_its_parents_grant() {
+    let e = engine();
+    let (helper, sub, worker) = chain();
+    let segs = segments(&worker);
+    // The sub-helper's scope reads customers; the worker's does not.
+    let customers = "SELECT * FROM customers";
+    assert_eq!(check(&e, &with_grant(&sub.encode(), customers)).effect, Effect::Allow);
+    assert_eq!(check(&e, &with_grant(&worker.encode(), customers)).effect, Effect::Deny);
+
+    // The worker drops its own link and keeps its seal.
+    let dropped = format!("writg2.{}~{}", segs[..2].join("~"), seal(&worker));
+    assert!(matches!(refused(&dropped), GrantError::BadSeal(why) if why.contains("dropped")));
+    // ... or drops its link and its seal: the parent's last link is no seal.
+    let bare = format!("writg2.{}", segs[..2].join("~"));
+    assert!(matches!(refused(&bare), GrantError::BadSeal(_)), "{:?}", refused(&bare));
+    // ... or uses its link as the seal.
+    let as_seal = format!("writg2.{}", segs.join("~"));
+    assert!(matches!(refused(&as_seal), GrantError::BadSeal(_)), "{:?}", refused(&as_seal));
+    for text in [&dropped, &bare, &as_seal] {
+        let d = check(&e, &with_grant(text, customers));
+        assert_eq!(d.effect, Effect::Deny, "{text}");
+        assert!(d.reason.contains("seal"), "{}", d.reason);
+    }
+    // A seal from another chain of the same length does not fit either.
+    let (_, other_sub, _) = chain();
+    let swapped = format!("writg2.{}~{}", segs[..2].join("~"), seal(&other_sub));
+    assert!(matches!(refused(&swapped), GrantError::BadSeal(_)));
+    // Adding a link under a sealed chain without a new seal fails too.
+    let appended = format!("writg2.{}~{}~{}", segments(&helper).join("~"), segs[1], seal(&helper));
+    assert!(matches!(refused(&appended), GrantError::BadSeal(_)), "{:?}", refused(&appended));
+    // The parent's own grant, as it was minted, still verifies.
+    verified(&sub);
+    verified(&helper);
 }
 
 #[test]

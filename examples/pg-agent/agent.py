@@ -132,11 +132,12 @@ class _Cursor:
 
 
 def grant_link_ids(grant: str) -> list[str]:
-    """The link ids of a grant chain (`writg1.` + links joined by `~`, each link
-    base64url(JSON) `.` signature): what `engine.revoke` takes. The binding has no accessor for
-    them, so the host reads its own grant's payload; nothing here is trusted for a decision."""
+    """The link ids of a grant chain (`writg2.` + links and then the chain's seal, joined by
+    `~`, each base64url(JSON) `.` signature): what `engine.revoke` takes. The binding has no
+    accessor for them, so the host reads its own grant's payload; nothing here is trusted for a
+    decision."""
     ids = []
-    for link in grant.removeprefix("writg1.").split("~"):
+    for link in grant.removeprefix("writg2.").split("~")[:-1]:
         payload = link.split(".")[0]
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         ids.append(str(data["id"]))

@@ -7,9 +7,9 @@
 //! - raw text never verifies (it cannot carry a valid signature);
 //! - a token or grant whose bytes were changed after signing never verifies with other claims:
 //!   a changed token that verifies signs exactly the same header and payload, and names the same
-//!   principal; a changed grant that verifies has the original's links, or a prefix of them
-//!   (dropping whole links from the end leaves the parent grant, which every holder of the child
-//!   holds in full: the format cannot prevent that);
+//!   principal; a changed grant that verifies has exactly the original's links (the chain's seal
+//!   names them all, so a child that drops its own link, keeping or dropping its seal, is
+//!   refused: the first version of this target found that hole);
 //! - a freshly minted grant verifies;
 //! - a child grant never widens its parent: when a child could be minted (the syntactic
 //!   narrowing proof said yes), its scope alone allows nothing the parent's scope denies; and a
@@ -393,21 +393,38 @@ struct GrantInput {
     mutations: Vec<Mutation>,
 }
 
-fn segment(link: &Value) -> String {
-    let payload = b64(link.to_string().as_bytes());
+fn signed(domain: &str, payload: &Value) -> String {
+    let payload = b64(payload.to_string().as_bytes());
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(GRANT_SECRET).expect("any key length");
-    mac.update(format!("writ-grant-v1.{payload}").as_bytes());
+    mac.update(format!("{domain}.{payload}").as_bytes());
     format!("{payload}.{}", b64(&mac.finalize().into_bytes()))
 }
 
-/// A child of `parent` signed with the host's key whatever scope it claims.
+/// The link segments of a grant (its seal left out).
+fn links_of(grant: &Grant) -> Vec<String> {
+    let text = grant.encode();
+    let mut segments: Vec<String> =
+        text.trim_start_matches("writg2.").split('~').map(str::to_owned).collect();
+    segments.pop();
+    segments
+}
+
+/// `segments` and a seal over them, signed with the host's key.
+fn sealed(segments: &[String], leaf: &str) -> String {
+    let chain = segments.join("~");
+    let seal = json!({"kid": "hmac-1", "chain": b64(&sha2::Sha256::digest(chain.as_bytes())),
+        "links": segments.len(), "leaf": leaf});
+    format!("writg2.{chain}~{}", signed("writ-grant-seal-v1", &seal))
+}
+
+/// A child of `parent` signed (and sealed) with the host's key whatever scope it claims.
 fn crafted(parent: &Grant, scope: &Conditions, exp: u64) -> String {
-    let text = parent.encode();
-    let last = text.rsplit(['~', '.']).take(2).collect::<Vec<_>>();
-    let leaf = format!("{}.{}", last[1], last[0]);
+    let mut segments = links_of(parent);
+    let leaf = segments.last().cloned().unwrap_or_default();
     let link = json!({"id": "crafted", "kid": "hmac-1", "parent": b64(&sha2::Sha256::digest(leaf.as_bytes())),
         "sub": "agent:rogue", "scope": scope, "iat": NOW, "exp": exp, "depth": 0});
-    format!("{text}~{}", segment(&link))
+    segments.push(signed("writ-grant-v1", &link));
+    sealed(&segments, "crafted")
 }
 
 fn decide(request: &Request) -> writ::Decision {
@@ -467,6 +484,16 @@ fn check_grant(input: &GrantInput) {
     }
     let (Ok(child), Some(child_text)) = (child, child_text) else { return };
     verify_chain(&child_text, keys, NOW, &none).expect("a fresh child verifies");
+    // The child presents its parent's links: with its own seal, or with none.
+    let mut segments = links_of(&child);
+    segments.pop();
+    let child_seal = child_text.rsplit('~').next().unwrap_or_default();
+    for truncated in [
+        format!("writg2.{}~{child_seal}", segments.join("~")),
+        format!("writg2.{}", segments.join("~")),
+    ] {
+        assert!(verify_chain(&truncated, keys, NOW, &none).is_err(), "a child dropped its link");
+    }
     let (original, text) = if input.mutate_child {
         (child.links(), &child_text)
     } else {
@@ -480,10 +507,7 @@ fn check_grant(input: &GrantInput) {
     let _ = Grant::parse(&changed);
     if let Ok(v) = verify_chain(&changed, keys, NOW, &none) {
         let links = v.links();
-        assert!(
-            !links.is_empty() && links.len() <= original.len() && links == &original[..links.len()],
-            "a changed grant verified with other links"
-        );
+        assert!(links == original, "a changed grant verified with other links");
     }
 }
 

@@ -160,7 +160,7 @@ int main(void) {
     size_t grant_len = 0;
     const char *scope = "{\"to\": \"agent:helper\", \"ttl\": 600, \"depth\": 1, \"scope\": {\"resources\": [\"crm\"], \"sql\": {\"kinds\": [\"select\"], \"read_only\": true, \"tables\": [\"public.customers\"]}}}";
     MUST(writ_grant_mint_root(grant_key, orchestrator, S(scope), 1800000000, &grant, &grant_len));
-    EXPECT(strncmp(grant, "writg1.", 7) == 0 && strlen(grant) == grant_len, "a grant: %.20s", grant);
+    EXPECT(strncmp(grant, "writg2.", 7) == 0 && strlen(grant) == grant_len, "a grant: %.20s", grant);
     char request[8192];
     const char *helper_request = "{\"principal\": {\"id\": \"agent:helper\"}, \"resource\": \"crm\", \"action\": {\"sql\": \"%s\"}, \"grant\": \"%s\"}";
     snprintf(request, sizeof request, helper_request, "SELECT id FROM customers", grant);

@@ -103,7 +103,7 @@ int main(void) {
     size_t token_len = 0;
     expect_code(writ_grant_mint_root(key, support, S("{\"to\": \"agent:helper\", \"scope\": {}, \"ttl\": 0}"), 0, &token, &token_len), WRIT_RESULT_ERR_GRANT, "ttl 0", "ttl");
     expect_code(writ_grant_mint_root(key, support, S("{\"to\": \"agent:helper\", \"ttl\": 60, \"extra\": 1}"), 0, &token, &token_len), WRIT_RESULT_ERR_JSON, "bad spec", "extra");
-    expect_code(writ_grant_mint_child(engine, key, S("writg1.garbage"), S("{\"to\": \"agent:x\", \"ttl\": 60}"), 0, &token, &token_len), WRIT_RESULT_ERR_GRANT, "bad parent", "grant");
+    expect_code(writ_grant_mint_child(engine, key, S("writg2.garbage"), S("{\"to\": \"agent:x\", \"ttl\": 60}"), 0, &token, &token_len), WRIT_RESULT_ERR_GRANT, "bad parent", "grant");
     expect_code(writ_approval_sign(key, S("{\"approver\": {\"id\": \"user:a\"}, \"digest\": \"nope\", \"ttl\": 60}"), 0, &token, &token_len), WRIT_RESULT_ERR_APPROVAL, "bad digest", "nope");
     EXPECT(token == SENTINEL, "no token on failure");
     writ_signing_key_free(key);

@@ -7,16 +7,25 @@
 //! requests (an HTTP header, an environment variable).
 //!
 //! # Format
-//! `writg1.` followed by the chain's links joined by `~`; each link is a signed segment
-//! `base64url(JSON).base64url(signature)` (see `identity/envelope.rs`), signed over the domain
-//! `writ-grant-v1`. Every character is URL- and header-safe. A link ([`Link`]) names its id,
-//! signing key id, delegate (`sub`), scope, `iat`, `exp`, remaining `depth` and optional
-//! `digest`; the first link also names the root principal (`root`), every other link the
-//! SHA-256 of its parent's segment (`parent`), in the spirit of RFC 8693's nested `act` claim.
-//! A three-level chain with short scopes is about 1.1 KB (Ed25519; see the tests).
+//! `writg2.` followed by the chain's links and then its seal, joined by `~`. Each link is a
+//! signed segment `base64url(JSON).base64url(signature)` (see `identity/envelope.rs`), signed
+//! over the domain `writ-grant-v1`. Every character is URL- and header-safe. A link ([`Link`])
+//! names its id, signing key id, delegate (`sub`), scope, `iat`, `exp`, remaining `depth` and
+//! optional `digest`; the first link also names the root principal (`root`), every other link
+//! the SHA-256 of its parent's segment (`parent`), in the spirit of RFC 8693's nested `act`
+//! claim.
+//!
+//! The seal ([`Seal`]) is a segment signed over the domain `writ-grant-seal-v1` when the chain
+//! is minted. It names the SHA-256 of the chain's link segments, their count and the leaf's id:
+//! it says "the chain ends here". Only the delegate of the newest link receives that seal; the
+//! seal of its parent's chain is never part of the child's grant. Without it, a child would
+//! hold everything its parent's grant is made of (the parent's links verify on their own) and
+//! could act under the parent's wider scope by dropping its own link. A three-level chain with
+//! short scopes is about 1.5 KB (Ed25519; see the tests).
 //!
 //! # Invariants checked on every use ([`verify_chain`])
-//! - every link's signature verifies with a key of the host's [`KeyRing`];
+//! - every link's signature verifies with a key of the host's [`KeyRing`], and so does the seal,
+//!   which names exactly these links (dropping links from the end, or adding any, is detected);
 //! - the first link, and only it, names a root principal and has no parent; every other link's
 //!   `parent` is the hash of the segment before it (re-ordering, splicing and dropping links
 //!   from the front or middle are detected);
@@ -49,9 +58,13 @@ use crate::policy::{CompiledPolicy, Conditions, Part, compile::compile_scope};
 use crate::request::Principal;
 
 /// Prefix of a grant's compact form.
-pub const GRANT_PREFIX: &str = "writg1.";
+pub const GRANT_PREFIX: &str = "writg2.";
+/// Prefix of the first grant format (links without a seal), refused with a clear error.
+const UNSEALED_PREFIX: &str = "writg1.";
 /// Signature domain of grant links.
 const DOMAIN: &str = "writ-grant-v1";
+/// Signature domain of a chain's seal.
+const SEAL_DOMAIN: &str = "writ-grant-seal-v1";
 /// The most links a chain may have (the root grant and seven levels below it).
 pub const MAX_LINKS: usize = 8;
 /// The longest compact grant accepted, in bytes.
@@ -84,6 +97,10 @@ pub enum GrantError {
     /// The first link is not a root link: links were dropped from the front.
     #[error("grant chain is truncated: its first link `{0}` is not a root grant")]
     Truncated(String),
+    /// The seal does not verify, or names other links than the chain carries: links were
+    /// dropped from the end (a child presenting its parent's grant) or added.
+    #[error("grant chain does not match its seal: {0}")]
+    BadSeal(String),
     /// A link's parent hash is not the hash of the link before it.
     #[error(
         "grant chain is broken at link {index} (`{id}`): links were re-ordered, spliced or removed"
@@ -180,11 +197,28 @@ pub struct Link {
     pub digest: Option<String>,
 }
 
+/// A chain's seal: signed when the chain is minted, it names the exact links the chain ends
+/// with, so no holder can present a prefix of its chain (its parent's grant) as its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seal {
+    /// Id of the key that signed the seal.
+    pub kid: String,
+    /// Base64url SHA-256 of the link segments joined by `~`.
+    pub chain: String,
+    /// How many links the chain has.
+    pub links: usize,
+    /// The id of the last link.
+    pub leaf: String,
+}
+
 /// A parsed grant chain (signatures not checked: see [`verify_chain`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grant {
     links: Vec<Link>,
     segments: Vec<String>,
+    /// The seal's segment.
+    seal: String,
 }
 
 /// A grant whose chain verified: what minting a child and checking a request start from.
@@ -287,7 +321,7 @@ impl Grant {
                         why: format!("a chain has at most {MAX_LINKS} links"),
                     });
                 }
-                (Some(principal.clone()), None, Grant { links: Vec::new(), segments: Vec::new() })
+                (Some(principal.clone()), None, (Vec::new(), Vec::new()))
             }
             Authority::Grant(parent) => {
                 let (leaf, leaf_segment) = (parent.leaf(), parent.leaf_segment());
@@ -324,7 +358,8 @@ impl Grant {
                         GrantError::Wider(format!("{why} (parent grant `{}`)", link.id))
                     })?;
                 }
-                (None, Some(link_hash(leaf_segment)), parent.grant.clone())
+                let base = (parent.grant.links.clone(), parent.grant.segments.clone());
+                (None, Some(link_hash(leaf_segment)), base)
             }
         };
         let link = Link {
@@ -340,10 +375,19 @@ impl Grant {
             digest: spec.digest.clone(),
         };
         let segment = envelope::seal(DOMAIN, &envelope::compact_json(&link), key);
-        let mut grant = base;
-        grant.links.push(link);
-        grant.segments.push(segment);
-        Ok(grant)
+        // The parent's seal is left behind: the child's grant ends with its own.
+        let (mut links, mut segments) = base;
+        let seal = Seal {
+            kid: key.kid().to_owned(),
+            chain: String::new(),
+            links: links.len() + 1,
+            leaf: link.id.clone(),
+        };
+        links.push(link);
+        segments.push(segment);
+        let seal = Seal { chain: chain_hash(&segments), ..seal };
+        let seal = envelope::seal(SEAL_DOMAIN, &envelope::compact_json(&seal), key);
+        Ok(Grant { links, segments, seal })
     }
 
     /// Parse a compact grant without checking signatures or times: for inspection. Never trust
@@ -356,10 +400,24 @@ impl Grant {
         if text.len() > MAX_GRANT_BYTES {
             return Err(GrantError::Malformed(format!("longer than {MAX_GRANT_BYTES} bytes")));
         }
+        if text.starts_with(UNSEALED_PREFIX) {
+            return Err(GrantError::Malformed(format!(
+                "`{UNSEALED_PREFIX}` grants (links without a seal) are no longer accepted: \
+                 mint it again (`{GRANT_PREFIX}`)"
+            )));
+        }
         let body = text.strip_prefix(GRANT_PREFIX).ok_or_else(|| {
             GrantError::Malformed(format!("it does not start with `{GRANT_PREFIX}`"))
         })?;
-        let segments: Vec<String> = body.split('~').map(str::to_owned).collect();
+        let mut segments: Vec<String> = body.split('~').map(str::to_owned).collect();
+        let seal = match segments.pop() {
+            Some(seal) if !segments.is_empty() => seal,
+            _ => {
+                return Err(GrantError::Malformed(
+                    "it needs at least one link and a seal, joined by `~`".into(),
+                ));
+            }
+        };
         if segments.len() > MAX_LINKS {
             return Err(GrantError::Malformed(format!(
                 "{} links; a chain has at most {MAX_LINKS}",
@@ -371,7 +429,7 @@ impl Grant {
             .enumerate()
             .map(|(i, s)| envelope::peek::<Link>(s).map_err(|e| malformed(i + 1, e)))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Grant { links, segments })
+        Ok(Grant { links, segments, seal })
     }
 
     /// The links, root first.
@@ -379,14 +437,16 @@ impl Grant {
         &self.links
     }
 
-    /// The compact form (`writg1.…`).
+    /// The compact form (`writg2.…`).
     pub fn encode(&self) -> String {
-        format!("{GRANT_PREFIX}{}", self.segments.join("~"))
+        format!("{GRANT_PREFIX}{}~{}", self.segments.join("~"), self.seal)
     }
 
     /// The compact form's length in bytes.
     pub fn encoded_len(&self) -> usize {
-        GRANT_PREFIX.len() + self.segments.iter().map(|s| s.len() + 1).sum::<usize>() - 1
+        GRANT_PREFIX.len()
+            + self.segments.iter().map(|s| s.len() + 1).sum::<usize>()
+            + self.seal.len()
     }
 }
 
@@ -503,7 +563,9 @@ pub fn verify_chain(
     let no_link = || GrantError::Malformed("the chain has no link".into());
     let root = links.first().and_then(|l| l.root.clone()).ok_or_else(no_link)?;
     let leaf = links.last().cloned().ok_or_else(no_link)?;
-    Ok(VerifiedGrant { grant: Grant { links, segments: parsed.segments }, root, leaf })
+    verify_seal(&parsed.seal, &parsed.segments, &leaf, keys)?;
+    let grant = Grant { links, segments: parsed.segments, seal: parsed.seal };
+    Ok(VerifiedGrant { grant, root, leaf })
 }
 
 /// Check a request the policy did not deny against the chain: digest bindings, single use,
@@ -632,6 +694,49 @@ fn malformed(index: usize, e: SealError) -> GrantError {
         SealError::BadSignature => "bad signature".into(),
     };
     GrantError::Malformed(format!("link {index}: {why}"))
+}
+
+/// Check that `seal` is signed by a trusted key and names exactly `segments`, ending at `leaf`.
+fn verify_seal(
+    seal: &str,
+    segments: &[String],
+    leaf: &Link,
+    keys: &KeyRing,
+) -> Result<(), GrantError> {
+    let seal: Seal = envelope::open(SEAL_DOMAIN, seal, keys).map_err(|e| {
+        GrantError::BadSeal(match e {
+            SealError::UnknownKey(kid) => format!("the seal is signed with unknown key `{kid}`"),
+            SealError::BadSignature => {
+                "the last segment is not a valid seal (links were dropped from the end, or the \
+                 seal was changed)"
+                    .into()
+            }
+            SealError::Malformed(why) => format!("the last segment is not a seal: {why}"),
+        })
+    })?;
+    if seal.links != segments.len() || seal.leaf != leaf.id || seal.chain != chain_hash(segments) {
+        return Err(GrantError::BadSeal(format!(
+            "it seals {} link(s) ending with `{}`, and the chain has {} ending with `{}` (links \
+             were dropped from the end or added)",
+            seal.links,
+            seal.leaf,
+            segments.len(),
+            leaf.id
+        )));
+    }
+    Ok(())
+}
+
+/// Base64url SHA-256 of the link segments joined by `~`: what a seal names.
+fn chain_hash(segments: &[String]) -> String {
+    let mut hasher = Sha256::new();
+    for (n, segment) in segments.iter().enumerate() {
+        if n > 0 {
+            hasher.update(b"~");
+        }
+        hasher.update(segment.as_bytes());
+    }
+    b64(&hasher.finalize())
 }
 
 /// Base64url SHA-256 of a link's segment: what its child's `parent` names.

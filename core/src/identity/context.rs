@@ -7,8 +7,9 @@
 //!    both. A request with neither is accepted only with a grant, which is then a bearer
 //!    credential. A bad token denies the request.
 //! 2. **Under whose authority.** Without a grant, the presenter's. With a grant, the chain is
-//!    verified (signatures, hash links, depth, expiry, revocation) and the request acts for the
-//!    chain's **root** principal; a presenter, when named, must be the chain's last delegate.
+//!    verified (signatures, hash links, seal, depth, expiry, revocation) and the request acts
+//!    for the chain's **root** principal; a presenter, when named, must be the chain's last
+//!    delegate.
 //! 3. **The policy decides** for that principal, exactly as a plain request (the digest binds
 //!    that principal id, the resource and the action).
 //! 4. **Every scope of the chain must cover every part** (each scope is evaluated like an
