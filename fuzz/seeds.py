@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Write seed corpora for mask_scan, decision_roundtrip and c_abi_json into corpus/<target>/.
+"""Write seed corpora into corpus/<target>/ for mask_scan, decision_roundtrip, c_abi_json,
+sql_classify, engine_check and command_parse.
 
-Seeds come from the policy packs' test files (`../policies/*/policy.test.yaml`) and from the
-string literals of the masking tests (`../core/tests/mask_*.rs`). Run from `fuzz/`.
+Seeds come from the policy packs' test files (`../policies/*/policy.test.yaml`), the string
+literals of the masking tests (`../core/tests/mask_*.rs`), a fixed sample of 1,500 statements of
+the PostgreSQL regression corpus (`../../shared/corpora/postgres-regress`, read in place) plus
+`../e2e/corpus/hidden_writes.sql`, and the kept crash inputs of `regressions/`. Run from `fuzz/`.
 """
 
 import glob
 import hashlib
 import json
 import os
+import random
 import re
 
 import yaml
@@ -57,8 +61,64 @@ def rust_strings(path):
             pass
 
 
+def statements():
+    """1,500 statements of the PostgreSQL regression corpus (a fixed sample) and the hidden
+    writes corpus, split on `;` at line ends (rough, which is fine for seeds)."""
+    corpus = sorted(glob.glob("../../shared/corpora/postgres-regress/*.sql"))
+    found = []
+    for path in corpus:
+        text = open(path, encoding="utf-8", errors="replace").read()
+        found.extend(s.strip() + ";" for s in re.split(r";\s*\n", text) if s.strip())
+    sample = random.Random(12).sample(found, min(1500, len(found)))
+    hidden = open("../e2e/corpus/hidden_writes.sql").read()
+    sample.extend(s.strip() + ";" for s in re.split(r";\s*\n", hidden) if s.strip())
+    return sample
+
+
+def commands():
+    """The command lines and argvs of the policy packs' examples and test files."""
+    lines = set()
+    for path in glob.glob("../policies/*/policy.yaml") + glob.glob("../policies/*/policy.test.yaml"):
+        doc = yaml.safe_load(open(path))
+
+        def walk(node):
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if key == "command" and isinstance(value, str):
+                        lines.add(value)
+                    elif key == "argv" and isinstance(value, list):
+                        lines.add("\0".join(map(str, value)) + "\0argv")
+                    else:
+                        walk(value)
+            elif isinstance(node, list):
+                for item in node:
+                    if isinstance(item, str) and (" " in item or item.isalpha()):
+                        lines.add(item)
+                    walk(item)
+        walk(doc)
+    return sorted(lines)
+
+
 def main():
-    count = {"c_abi_json": 0, "decision_roundtrip": 0, "mask_scan": 0}
+    count = {"c_abi_json": 0, "decision_roundtrip": 0, "mask_scan": 0, "sql_classify": 0,
+             "engine_check": 0, "command_parse": 0}
+    for statement in statements():
+        data = statement.encode()
+        # two dialect bytes: PostgreSQL (0) and another picked by the statement
+        for selector in sorted({0, len(data) % 7 + 1}):
+            write("sql_classify", bytes([selector]) + data)
+            count["sql_classify"] += 1
+        write("engine_check", data)
+        count["engine_check"] += 1
+    for line in commands():
+        if line.endswith("\0argv"):
+            write("command_parse", bytes([0]) + line.removesuffix("\0argv").encode())
+        else:
+            write("command_parse", bytes([1]) + line.encode())
+        count["command_parse"] += 1
+    for target in ["command_parse", "mask_scan"]:
+        for path in glob.glob(f"regressions/{target}/*"):
+            write(target, open(path, "rb").read())
     for i, request in requests():
         write("c_abi_json", bytes([i]) + json.dumps(request).encode())
         kind, fields = as_fields(request)
