@@ -417,13 +417,19 @@ impl Engine {
     }
 
     /// The text or line takes the most restrictive part effect; its rules are those of the
-    /// parts with that effect, its reason the first such part's.
+    /// parts with that effect, its reason the first such part's that a rule decided (a part
+    /// decided by a default only when no rule decided any), so the reason is one of the rules
+    /// it names.
     fn combine(&self, parts: Vec<PartDecision>, digest: String, view: ActionView) -> Decision {
         let effect = parts.iter().map(|s| s.effect).max().unwrap_or(Effect::Deny);
         let mut rules: Vec<String> = Vec::new();
-        let mut reason = None;
-        for s in parts.iter().filter(|s| s.effect == effect) {
-            reason.get_or_insert_with(|| s.reason.clone());
+        let deciding = parts.iter().filter(|s| s.effect == effect);
+        let reason = deciding
+            .clone()
+            .find(|s| !s.rules.is_empty())
+            .or_else(|| deciding.clone().next())
+            .map(|s| s.reason.clone());
+        for s in deciding {
             for id in &s.rules {
                 if !rules.contains(id) {
                     rules.push(id.clone());

@@ -209,3 +209,24 @@ fn flags_must_be_written_without_dashes() {
     let err = Engine::from_yaml(text).unwrap_err();
     assert!(err.to_string().contains("flag `-r` must be written without dashes"), "{err}");
 }
+
+/// The decision's reason belongs to a rule it names: with `bash -c 'rm -rf x'` the outer `bash`
+/// is denied by the default and the inner `rm` by a rule, and the reason is the rule's.
+#[test]
+fn the_reason_is_that_of_a_rule_the_decision_names() {
+    let rules = "  - id: no-rm-r\n    effect: deny\n    reason: recursive deletion loses work\n    when: {command: {programs: [rm], flags: [r]}}\n  - {id: build, effect: allow, when: {command: {programs: [cargo]}}}\n";
+    let e = engine(rules);
+    let request =
+        Request::command(Principal::new("agent:coder", ["dev"]), "box", "bash -c 'rm -rf x'");
+    let d = e.check(&request);
+    assert_eq!(d.effect, Effect::Deny);
+    assert_eq!(d.rules, ["no-rm-r"]);
+    assert_eq!(d.reason, "recursive deletion loses work");
+    assert!(d.parts.iter().any(|p| p.rules.is_empty()), "the outer bash is denied by the default");
+    // With no rule deciding, the first denied part's default reason stands.
+    let d =
+        e.check(&Request::command(Principal::new("agent:coder", ["dev"]), "box", "curl x; wget y"));
+    assert_eq!(d.effect, Effect::Deny);
+    assert!(d.rules.is_empty());
+    assert_eq!(d.reason, d.parts[0].reason);
+}
