@@ -17,6 +17,12 @@
 //! `--breakdown` adds, per corpus, `Detectors::scan` alone (finding without replacing) and
 //! `mask_text` with one detector type at a time, to see where the time goes.
 //!
+//! `--hostile` instead times one `mask_text` call (every built-in detector, `redact`) on
+//! crafted text whose values come free one per rescan, at 64 KiB, 256 KiB and 1 MiB (or the
+//! sizes given with `--hostile-kib 64,256`): a chain of IPv6 candidates (`1:2::3::4::5...`),
+//! a chain of phones glued by `:` ending in a card (`200-555-0200:201-555-0201:...`) and
+//! 4 KiB pieces of PII-dense logs with such a chain of 40 phones every 32 KiB.
+//!
 //! Each figure is the best of several passes. `--write-corpus DIR` also writes every corpus to
 //! `DIR/<name>.txt` and the figures to `DIR/writ.tsv` (read by `benches/presidio/run`).
 
@@ -64,6 +70,7 @@ fn run() -> Result<(), String> {
     let mut mib = 16usize;
     let mut write: Option<PathBuf> = None;
     let mut breakdown = false;
+    let mut hostile: Option<Vec<usize>> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -74,14 +81,24 @@ fn run() -> Result<(), String> {
                 write = Some(args.next().ok_or("`--write-corpus` needs a directory")?.into())
             }
             "--breakdown" => breakdown = true,
+            "--hostile" => hostile = Some(hostile.unwrap_or_else(|| vec![64, 256, 1024])),
+            "--hostile-kib" => {
+                let sizes = args.next().ok_or("`--hostile-kib` needs sizes")?;
+                let sizes: Result<Vec<usize>, _> = sizes.split(',').map(str::parse).collect();
+                hostile = Some(sizes.map_err(|_| "`--hostile-kib` needs numbers like 64,256")?);
+            }
             other => {
                 return Err(format!(
-                    "unknown argument `{other}` (expected --mib N, --write-corpus DIR, --breakdown)"
+                    "unknown argument `{other}` (expected --mib N, --write-corpus DIR, --breakdown, \
+                     --hostile, --hostile-kib K,K)"
                 ));
             }
         }
     }
     let all = detectors(None)?;
+    if let Some(sizes) = hostile {
+        return run_hostile(&all, &sizes);
+    }
     let presidio_types = ["email", "phone", "credit_card", "iban", "us_ssn", "ipv4", "ipv6"];
     let presidio = detectors(Some(&presidio_types))?;
     let no_phone = detectors(
@@ -177,4 +194,84 @@ fn run() -> Result<(), String> {
             .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     }
     Ok(())
+}
+
+/// `1:2::3::4::5...`: each `::x` comes free only once the address before it is masked.
+fn ipv6_chain(len: usize) -> String {
+    let mut s = String::from("1:2::3");
+    let mut i = 4u32;
+    while s.len() < len {
+        s.push_str(&format!("::{}", i % 9999 + 1));
+        i += 1;
+    }
+    s
+}
+
+/// `200-555-0200:201-555-0201:...4000000000000002`: a phone followed by `:` and a digit is
+/// not one, so each pass frees the phone before the last one masked.
+fn phone_chain(len: usize) -> String {
+    let mut s = String::new();
+    let mut i = 0u32;
+    while s.len() < len {
+        s.push_str(&format!("{}-555-{:04}:", 200 + i % 700, i % 10_000));
+        i += 1;
+    }
+    s.push_str("4000000000000002");
+    s
+}
+
+fn run_hostile(d: &Detectors, sizes: &[usize]) -> Result<(), String> {
+    println!("{:<28} {:>8} {:>12} {:>10}", "hostile text", "KiB", "ms per call", "masked");
+    for &kib in sizes {
+        let len = kib * 1024;
+        let mut dense = String::new();
+        let logs = KINDS.iter().find(|k| k.name() == "logs_pii").ok_or("no logs_pii corpus")?;
+        let base = logs.generate(len, SEED);
+        for (i, line) in base.lines().enumerate() {
+            dense.push_str(line);
+            dense.push('\n');
+            if i % 256 == 0 {
+                dense.push_str(&phone_chain(40 * 13));
+                dense.push('\n');
+            }
+        }
+        let texts = [("ipv6 chain", ipv6_chain(len)), ("phone/card chain", phone_chain(len))];
+        let mut cache = d.create_cache();
+        for (name, text) in &texts {
+            let (ms, masked) = time_call(|| {
+                d.mask_text(text, Some(&mut cache)).counts.iter().map(|(_, n)| n).sum()
+            });
+            println!("{name:<28} {kib:>8} {ms:>12.1} {masked:>10}");
+        }
+        let pieces = chunks(&dense, PIECE);
+        let (ms, masked) = time_call(|| {
+            pieces
+                .iter()
+                .map(|p| {
+                    d.mask_text(p, Some(&mut cache)).counts.iter().map(|(_, n)| n).sum::<usize>()
+                })
+                .sum()
+        });
+        println!(
+            "{:<28} {:>8} {ms:>12.1} {masked:>10}",
+            "PII-dense logs + chains",
+            dense.len() / 1024
+        );
+    }
+    Ok(())
+}
+
+/// Best wall time of `call` in milliseconds: at least one call, up to 5 within 3 seconds.
+fn time_call(mut call: impl FnMut() -> usize) -> (f64, usize) {
+    let started = Instant::now();
+    let mut best = Duration::MAX;
+    let mut result = 0;
+    let mut calls = 0;
+    while calls < 1 || (calls < 5 && started.elapsed() < Duration::from_secs(3)) {
+        let t = Instant::now();
+        result = black_box(call());
+        best = best.min(t.elapsed());
+        calls += 1;
+    }
+    (best.as_secs_f64() * 1000.0, result)
 }

@@ -202,18 +202,21 @@ impl AnchorSearcher {
             .map_err(|e| MaskError::Internal(e.to_string()))
     }
 
-    /// Next anchor at or after `from`: (start, pattern index).
-    fn find(&self, h: &[u8], from: usize) -> Option<(usize, usize)> {
+    /// Next anchor in `h[from..end]`: (start, pattern index).
+    fn find(&self, h: &[u8], from: usize, end: usize) -> Option<(usize, usize)> {
         match self {
             AnchorSearcher::Packed(p) => p
-                .find_in(h, aho_corasick::Span { start: from, end: h.len() })
+                .find_in(h, aho_corasick::Span { start: from, end })
                 .map(|m| (m.start(), m.pattern().as_usize())),
             AnchorSearcher::Automaton(a) => a
-                .find(aho_corasick::Input::new(h).range(from..))
+                .find(aho_corasick::Input::new(h).range(from..end))
                 .map(|m| (m.start(), m.pattern().as_usize())),
         }
     }
 }
+
+/// Length of the longest anchor of [`anchors`] (`github_pat_`).
+const ANCHOR_MAX: usize = 11;
 
 fn anchors() -> Vec<(&'static str, Trigger)> {
     use Trigger::{Anchored as A, AwsSecret};
@@ -706,13 +709,6 @@ impl Detectors {
             .map_or(&self.inner.default_method, |(_, m)| m)
     }
 
-    /// True when some type is masked with `format_preserving`, whose output may be detected
-    /// again by design.
-    pub(crate) fn reshapes(&self) -> bool {
-        let fp = |m: &Method| matches!(m, Method::FormatPreserving);
-        fp(&self.inner.default_method) || self.inner.methods.iter().any(|(_, m)| fp(m))
-    }
-
     pub(crate) fn key(&self) -> Option<&HmacKey> {
         self.inner.key.as_ref()
     }
@@ -731,7 +727,6 @@ impl Detectors {
 
     /// Scan into `out` (cleared first), reusing its allocation.
     pub fn scan_into(&self, text: &str, cache: Option<&mut ScanCache>, out: &mut Vec<Finding>) {
-        out.clear();
         let mut tmp;
         let cache = match cache {
             Some(c) => c,
@@ -740,16 +735,41 @@ impl Detectors {
                 &mut tmp
             }
         };
+        self.scan_parts(text, None, cache, out, |_| true);
+    }
+
+    /// The scan behind [`Detectors::scan_into`], for the rescans of masked text: with `ranges`
+    /// (sorted, disjoint byte ranges), only values found from those ranges are looked for
+    /// (literal anchors and gate chunks inside them; a match may run past a range's end), and
+    /// custom patterns still run over the whole text. Candidates `keep` refuses are dropped
+    /// before overlaps are resolved, so they cannot hide a candidate they overlap.
+    pub(crate) fn scan_parts(
+        &self,
+        text: &str,
+        ranges: Option<&[(usize, usize)]>,
+        cache: &mut ScanCache,
+        out: &mut Vec<Finding>,
+        keep: impl Fn(&Finding) -> bool,
+    ) {
+        out.clear();
         cache.bind(self.inner.id);
         cache.windows.clear();
         let h = text.as_bytes();
-        self.literal_pass(text, cache, out);
-        self.gate(h, &mut cache.windows);
+        let whole = [(0, h.len())];
+        let ranges = ranges.unwrap_or(&whole);
+        let mut next = 0usize;
+        for &(lo, hi) in ranges {
+            let hi = hi.min(h.len());
+            let lo = lo.min(hi);
+            next = self.literal_pass(text, lo.max(next), hi, cache, out);
+            self.gate(h, lo, hi, &mut cache.windows);
+        }
         if !cache.windows.is_empty() {
             merge_windows(&mut cache.windows);
             self.floating_pass(text, cache, out);
         }
-        self.custom_pass(text, cache, out);
+        self.custom_pass(text, ranges, cache, out);
+        out.retain(keep);
         resolve(out);
     }
 
@@ -757,14 +777,28 @@ impl Detectors {
         t.builtin_index().and_then(|i| self.inner.enabled.get(i).copied()).unwrap_or(true)
     }
 
-    fn literal_pass(&self, text: &str, cache: &mut ScanCache, out: &mut Vec<Finding>) {
+    /// Anchored literals whose anchor starts in `from..to` (a match may end past `to`).
+    /// Returns where a following range's search may start (past the last match).
+    fn literal_pass(
+        &self,
+        text: &str,
+        from: usize,
+        to: usize,
+        cache: &mut ScanCache,
+        out: &mut Vec<Finding>,
+    ) -> usize {
         let inner = &*self.inner;
         let h = text.as_bytes();
-        let mut pos = 0usize;
-        while pos < h.len() {
-            let Some((start, pattern)) = inner.ac.find(h, pos) else {
+        // The longest anchor is 11 bytes: one starting before `to` ends before `to + 11`.
+        let end = to.saturating_add(ANCHOR_MAX).min(h.len());
+        let mut pos = from;
+        while pos < to {
+            let Some((start, pattern)) = inner.ac.find(h, pos, end) else {
                 break;
             };
+            if start >= to {
+                break;
+            }
             let mut next = start + 1;
             match inner.triggers.get(pattern).copied() {
                 Some(Trigger::Anchored(lit))
@@ -785,6 +819,7 @@ impl Detectors {
             }
             pos = next.max(start + 1);
         }
+        pos
     }
 
     fn anchored_literal(
@@ -845,9 +880,9 @@ impl Detectors {
         None
     }
 
-    /// Flag 64-byte chunks holding a digit, an `@` or two colons (a possible
+    /// Flag 64-byte chunks of `h[lo..hi]` holding a digit, an `@` or two colons (a possible
     /// digit-free IPv6 such as `dead:beef::cafe`) and push their windows.
-    fn gate(&self, h: &[u8], windows: &mut Vec<(usize, usize)>) {
+    fn gate(&self, h: &[u8], lo: usize, hi: usize, windows: &mut Vec<(usize, usize)>) {
         const CHUNK: usize = 64;
         let (want_d, want_a, want_c) =
             (self.inner.gate_digits, self.inner.gate_at, self.inner.gate_colons);
@@ -855,8 +890,8 @@ impl Detectors {
             return;
         }
         let n = h.len();
-        let mut base = 0usize;
-        for chunk in h.chunks(CHUNK) {
+        let mut base = lo;
+        for chunk in h.get(lo..hi).unwrap_or_default().chunks(CHUNK) {
             let (d, a, c) = chunk_flags(chunk);
             let d = (d && want_d) || (c && want_c);
             let a = a && want_a;
@@ -941,37 +976,67 @@ impl Detectors {
         Some((t, end))
     }
 
-    fn custom_pass(&self, text: &str, cache: &mut ScanCache, out: &mut Vec<Finding>) {
+    /// Custom patterns matching from inside `ranges` (a match may run past a range's end; one
+    /// that starts in a range but could only end past it is left to a scan of the whole text).
+    fn custom_pass(
+        &self,
+        text: &str,
+        ranges: &[(usize, usize)],
+        cache: &mut ScanCache,
+        out: &mut Vec<Finding>,
+    ) {
         let Some(set) = &self.inner.customs else {
             return;
         };
         let c = cache.custom.get_or_insert_with(|| set.regex.create_cache());
         let h = text.as_bytes();
-        let mut at = 0usize;
-        while at < h.len() {
-            let Some(m) = set.regex.search_with(c, &Input::new(text).range(at..)) else {
-                break;
-            };
-            if m.is_empty() {
-                at = next_char_boundary(text, m.end() + 1);
-                continue;
+        let mut next = 0usize;
+        for &(lo, hi) in ranges {
+            let hi = hi.min(h.len());
+            let mut at = lo.max(next);
+            while at < hi {
+                let Some(m) = set.regex.search_with(c, &Input::new(text).range(at..hi)) else {
+                    break;
+                };
+                // The match the whole text has at that start (it may run past `hi`).
+                let m = if hi < h.len() {
+                    let whole = Input::new(text).range(m.start()..).anchored(Anchored::Yes);
+                    set.regex.search_with(c, &whole).unwrap_or(m)
+                } else {
+                    m
+                };
+                at = custom_match(text, set, m, out);
             }
-            let Some((t, sum)) = set.specs.get(m.pattern().as_usize()) else {
-                break;
-            };
-            let body = h.get(m.start()..m.end()).unwrap_or_default();
-            let ok = match sum {
-                None => true,
-                Some(Checksum::Luhn) => checks::luhn(body),
-                Some(Checksum::Mod97) => checks::mod97(body),
-            };
-            if ok {
-                out.push(Finding { entity: t.clone(), start: m.start(), end: m.end() });
-                at = m.end();
-            } else {
-                at = next_char_boundary(text, m.start() + 1);
-            }
+            next = at;
         }
+    }
+}
+
+/// Validate one custom match; where the search goes on.
+fn custom_match(
+    text: &str,
+    set: &CustomSet,
+    m: regex_automata::Match,
+    out: &mut Vec<Finding>,
+) -> usize {
+    let h = text.as_bytes();
+    if m.is_empty() {
+        return next_char_boundary(text, m.end() + 1);
+    }
+    let Some((t, sum)) = set.specs.get(m.pattern().as_usize()) else {
+        return h.len();
+    };
+    let body = h.get(m.start()..m.end()).unwrap_or_default();
+    let ok = match sum {
+        None => true,
+        Some(Checksum::Luhn) => checks::luhn(body),
+        Some(Checksum::Mod97) => checks::mod97(body),
+    };
+    if ok {
+        out.push(Finding { entity: t.clone(), start: m.start(), end: m.end() });
+        m.end()
+    } else {
+        next_char_boundary(text, m.start() + 1)
     }
 }
 
@@ -1040,4 +1105,45 @@ fn resolve(out: &mut Vec<Finding>) {
         }
     }
     *out = kept;
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code: a failed expectation must stop the test")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_anchor_is_longer_than_anchor_max() {
+        assert!(anchors().iter().all(|(a, _)| a.len() <= ANCHOR_MAX));
+        assert!(anchors().iter().any(|(a, _)| a.len() == ANCHOR_MAX));
+    }
+
+    #[test]
+    fn a_scan_of_ranges_finds_what_starts_in_them() {
+        let d = Detectors::with_defaults().unwrap();
+        let text = "a 4111 1111 1111 1111 b ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 c \
+                    jane@example.com d 10.1.2.3";
+        let mut cache = d.create_cache();
+        let mut all = Vec::new();
+        d.scan_parts(text, None, &mut cache, &mut all, |_| true);
+        assert_eq!(all.len(), 4);
+        let mut whole = Vec::new();
+        d.scan_parts(text, Some(&[(0, text.len())]), &mut cache, &mut whole, |_| true);
+        assert_eq!(whole, all);
+        for f in &all {
+            // The value's own span finds it.
+            let mut own = Vec::new();
+            d.scan_parts(text, Some(&[(f.start, f.end)]), &mut cache, &mut own, |_| true);
+            assert!(own.contains(f), "{f:?} not found from its own span: {own:?}");
+        }
+        // A literal token runs past the range its anchor starts in.
+        let token = all.iter().find(|f| f.entity == EntityType::GithubToken).unwrap();
+        let mut one = Vec::new();
+        d.scan_parts(text, Some(&[(token.start, token.start + 1)]), &mut cache, &mut one, |_| true);
+        assert_eq!(one, vec![token.clone()]);
+        // `keep` drops a candidate before overlaps are resolved.
+        let mut kept = Vec::new();
+        d.scan_parts(text, None, &mut cache, &mut kept, |f| f.entity != EntityType::Email);
+        assert_eq!(kept.len(), 3);
+    }
 }

@@ -41,11 +41,15 @@
 //!   outputs are never detected again by the scanner. Masking removes a
 //!   value's context too (a phone glued to another one is free once the first
 //!   is a token; what loses an overlap may be a value of its own), so masked
-//!   text is scanned again and masked again until nothing is found. When what `partial` keeps is itself detected (`e80::1`
-//!   of `fe80::1`), it keeps nothing.
-//!   `format_preserving` is stable (same input and key → same output) but by
-//!   design its output still looks like the input kind, so a second pass may
-//!   scramble again — it never reveals anything.
+//!   text is scanned again (around what was replaced, then once whole) and masked again
+//!   until nothing is found; what a method wrote is not masked again. When what `partial`
+//!   keeps is itself detected (`e80::1` of `fe80::1`), it keeps nothing. Rescans are bounded
+//!   (64 passes, 8 times the text's bytes); crafted chains of values that come free one per
+//!   pass go past that and are redacted whole (fail closed).
+//!   `format_preserving` is stable (same input and key → same output); within one call its
+//!   output reads as opaque to the rescans, so what it hid is masked and it is not scrambled
+//!   twice, but by design its output still looks like the input kind, so masking the output
+//!   in a second call may scramble again — it never reveals anything.
 //! - **Keys come from the host**: `hash` and `format_preserving` use the
 //!   HMAC key given to [`DetectorsBuilder::hmac_key`]; a [`Method`] (which
 //!   may come from a policy) cannot carry a key. Building a configuration
