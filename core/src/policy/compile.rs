@@ -97,7 +97,9 @@ impl RouteKind {
 pub(crate) struct CompiledRule {
     pub(crate) id: String,
     pub(crate) effect: RuleEffect,
-    pub(crate) reason: Option<String>,
+    /// What a decision this rule makes says: the rule's `reason`, or `denied by rule `id``
+    /// (built once here rather than on every check).
+    pub(crate) reason: String,
     principals: Option<GlobList>,
     groups: Option<Vec<String>>,
     /// Approver groups of an `approval` rule (`approvers:`).
@@ -851,6 +853,14 @@ fn compile_rule(
     if ck.out.len() > before {
         return None;
     }
+    let reason = reason.unwrap_or_else(|| {
+        let effect = match effect {
+            RuleEffect::Allow => crate::Effect::Allow,
+            RuleEffect::Approval => crate::Effect::ApprovalRequired,
+            RuleEffect::Deny => crate::Effect::Deny,
+        };
+        format!("{} by rule `{id}`", crate::engine::describe(effect))
+    });
     let rule = CompiledRule {
         id: id.to_owned(),
         effect,

@@ -42,13 +42,47 @@ enum Step {
     Key(usize),
 }
 
+impl Step {
+    /// The step from `parent` packed in one integer: the parent's number in the high half, the
+    /// step in the low half (index or key number, then one bit for which). `None` past 2^32
+    /// nodes or 2^31 items, which no document held in memory reaches.
+    fn packed(self, parent: usize) -> Option<u64> {
+        let (n, tag) = match self {
+            Step::Index(i) => (i, 0),
+            Step::Key(k) => (k, 1),
+        };
+        let low = u32::try_from(n).ok()?.checked_mul(2)? | tag;
+        Some(u64::from(u32::try_from(parent).ok()?) << 32 | u64::from(low))
+    }
+}
+
+/// Hashes the packed steps: they are small integers the parser numbers, never text, so a
+/// multiply-and-fold (as `foldhash` does) spreads them well enough, for a fraction of SipHash.
+#[derive(Default)]
+struct StepHasher(u64);
+
+impl std::hash::Hasher for StepHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        let product = u128::from(self.0 ^ n) * 0x9e37_79b9_7f4a_7c15;
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
+    }
+}
+
 /// Node positions of one file, by path.
 #[derive(Debug, Default)]
 pub(crate) struct SourceMap {
     /// Position of each node, by node number; node 0 is the root once anything is indexed.
     positions: Vec<Position>,
-    /// The child of a node (by number) through a step.
-    children: HashMap<(usize, Step), usize>,
+    /// The child of a node through a step (see [`Step::packed`]).
+    children: HashMap<u64, u32, std::hash::BuildHasherDefault<StepHasher>>,
     /// Key texts, numbered in order of first appearance.
     keys: HashMap<Box<str>, usize>,
 }
@@ -71,6 +105,9 @@ impl SourceMap {
     /// to the nearest indexed ancestor, or to line 1, column 1.
     pub(crate) fn index(text: &str) -> SourceMap {
         let mut map = SourceMap::default();
+        // About one node per 16 bytes of a policy; reserving saves the rehashing as it grows.
+        map.positions.reserve(text.len() / 16);
+        map.children.reserve(text.len() / 16);
         let mut frames: Vec<(Frame<'_>, Role)> = Vec::new();
         // The node of each step of the current path; the root's is first. A node is pushed
         // with every step, so this mirrors the path.
@@ -183,14 +220,19 @@ impl SourceMap {
         0
     }
 
-    /// The child of `parent` through `step`, recorded at `position` if there is none yet.
+    /// The child of `parent` through `step`, recorded at `position` if there is none yet. (Past
+    /// the limits of [`Step::packed`] nothing more is recorded and the parent stands for its
+    /// children.)
     fn child_or_insert(&mut self, parent: usize, step: Step, position: Position) -> usize {
-        let next = self.positions.len();
-        let node = *self.children.entry((parent, step)).or_insert(next);
+        let (Some(key), Ok(next)) = (step.packed(parent), u32::try_from(self.positions.len()))
+        else {
+            return parent;
+        };
+        let node = *self.children.entry(key).or_insert(next);
         if node == next {
             self.positions.push(position);
         }
-        node
+        usize::try_from(node).unwrap_or(parent)
     }
 
     /// The position of the node at `path`, or of its nearest indexed ancestor.
@@ -205,11 +247,10 @@ impl SourceMap {
                 Seg::Index(i) => Some(Step::Index(*i)),
                 Seg::Key(k) => self.keys.get(k.as_str()).map(|&n| Step::Key(n)),
             };
-            let Some(child) = step.and_then(|step| self.children.get(&(node, step))) else {
-                break;
-            };
-            let Some(&position) = self.positions.get(*child) else { break };
-            node = *child;
+            let child = step.and_then(|step| step.packed(node)).and_then(|k| self.children.get(&k));
+            let Some(child) = child.and_then(|&c| usize::try_from(c).ok()) else { break };
+            let Some(&position) = self.positions.get(child) else { break };
+            node = child;
             found = position;
         }
         found
