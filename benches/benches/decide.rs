@@ -11,128 +11,185 @@
 //! `permit`/`forbid` per rule (`principal in Group::..., action, resource == Tool::...`) and an
 //! entity store with each principal's group membership; Rego gets one `permitted`/`forbidden`
 //! rule body per rule under `data.writbench.allow`. Setup checks that all three decide a
-//! sample of requests alike before anything is timed.
+//! sample of requests as the rules say (`groups::allows`) before anything is timed.
+//!
+//! Cedar and Rego come with the `peers` feature (`cargo bench -p writ-benches --features peers
+//! --bench decide`). Without it the bench times writ alone, with the same policies, requests
+//! and checks: a quick build, and writ as it ships (the peers turn on serde_json's
+//! `preserve_order` for the whole build, which changes how writ copies tool arguments).
 #![expect(clippy::panic, reason = "a bench whose setup fails must stop loudly")]
 #![allow(missing_docs, reason = "criterion_group! generates undocumented functions")]
 
-use std::collections::HashSet;
 use std::hint::black_box;
-use std::str::FromStr;
 
-use cedar_policy::{Authorizer, Context, Decision, Entities, Entity, EntityUid, PolicySet};
 use criterion::{Criterion, criterion_group, criterion_main};
 use writ::{Action, Effect, Engine, Principal, Request, ToolCall};
 use writ_benches::groups::{self, Asker};
 use writ_benches::measuring;
 
-/// The three engines, compiled from one generated policy.
-struct Peers {
-    writ: Engine,
-    cedar: PolicySet,
-    entities: Entities,
-    authorizer: Authorizer,
-    rego: regorus::Engine,
+/// The arguments of every timed tool call.
+fn arguments() -> serde_json::Value {
+    serde_json::json!({"query": "quarterly revenue by region", "limit": 20})
 }
 
-/// One request in each engine's form.
-struct Asked {
-    writ: Request,
-    cedar: cedar_policy::Request,
-    rego: regorus::Value,
-}
-
-const REGO_RULE: &str = "data.writbench.allow";
-
-fn uid(text: &str) -> EntityUid {
-    EntityUid::from_str(text).unwrap_or_else(|e| panic!("entity uid {text}: {e}"))
-}
-
-fn peers(rules: usize, askers: &[Asker]) -> Peers {
-    let writ = Engine::from_yaml(&groups::writ_policy(rules)).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(writ.rule_count(), rules);
-    let cedar = PolicySet::from_str(&groups::cedar_policy(rules))
-        .unwrap_or_else(|e| panic!("cedar policy: {e}"));
-    assert_eq!(cedar.policies().count(), rules);
-    // The entity store: every principal asking, with the groups it is a member of.
-    let mut all_groups = HashSet::new();
-    let mut store = Vec::new();
-    for asker in askers {
-        let parents: HashSet<EntityUid> =
-            asker.groups.iter().map(|g| uid(&format!("Group::\"{g}\""))).collect();
-        all_groups.extend(parents.iter().cloned());
-        store.push(Entity::new_no_attrs(uid(&format!("User::\"{}\"", asker.id)), parents));
-    }
-    store.extend(all_groups.into_iter().map(|g| Entity::new_no_attrs(g, HashSet::new())));
-    let entities =
-        Entities::from_entities(store, None).unwrap_or_else(|e| panic!("cedar entities: {e}"));
-    let mut rego = regorus::Engine::new();
-    rego.add_policy("writbench.rego".into(), groups::rego_policy(rules))
-        .unwrap_or_else(|e| panic!("rego policy: {e}"));
-    Peers { writ, cedar, entities, authorizer: Authorizer::new(), rego }
-}
-
-fn ask(asker: &Asker, tool: &str) -> Asked {
+fn writ_request(asker: &Asker, tool: &str) -> Request {
     let principal = Principal::new(asker.id.clone(), asker.groups.iter().cloned());
-    let arguments = serde_json::json!({"query": "quarterly revenue by region", "limit": 20});
-    let call = ToolCall { name: "search".into(), arguments: arguments.clone() };
-    let writ = Request::new(principal, tool, Action::Tool(call));
-    let context = Context::from_json_value(serde_json::json!({ "arguments": arguments }), None)
-        .unwrap_or_else(|e| panic!("cedar context: {e}"));
-    let cedar = cedar_policy::Request::new(
-        uid(&format!("User::\"{}\"", asker.id)),
-        uid("Action::\"call\""),
-        uid(&format!("Tool::\"{tool}\"")),
-        context,
-        None,
-    )
-    .unwrap_or_else(|e| panic!("cedar request: {e}"));
-    let input = serde_json::json!({
-        "principal": {"id": asker.id, "groups": asker.groups},
-        "resource": tool,
-        "action": {"tool": {"name": "search", "arguments": arguments}},
-    });
-    let rego = regorus::Value::from_json_str(&input.to_string())
-        .unwrap_or_else(|e| panic!("rego input: {e}"));
-    Asked { writ, cedar, rego }
+    let call = ToolCall { name: "search".into(), arguments: arguments() };
+    Request::new(principal, tool, Action::Tool(call))
 }
 
-fn writ_allows(p: &Peers, a: &Asked) -> bool {
-    p.writ.check(&a.writ).effect == Effect::Allow
-}
+/// Cedar and Rego, compiled from the same generated policy as writ's.
+#[cfg(feature = "peers")]
+mod peers {
+    use std::collections::HashSet;
+    use std::hint::black_box;
+    use std::str::FromStr;
 
-fn cedar_allows(p: &Peers, a: &Asked) -> bool {
-    p.authorizer.is_authorized(&a.cedar, &p.cedar, &p.entities).decision() == Decision::Allow
-}
+    use cedar_policy::{Authorizer, Context, Decision, Entities, Entity, EntityUid, PolicySet};
+    use criterion::BenchmarkGroup;
+    use criterion::measurement::WallTime;
+    use writ_benches::groups::{self, Asker};
 
-fn rego_allows(rego: &mut regorus::Engine, a: &Asked) -> bool {
-    rego.set_input(a.rego.clone());
-    match rego.eval_rule(REGO_RULE.into()) {
-        Ok(regorus::Value::Bool(b)) => b,
-        other => panic!("rego: {other:?}"),
+    pub(crate) struct Peers {
+        cedar: PolicySet,
+        entities: Entities,
+        authorizer: Authorizer,
+        rego: regorus::Engine,
+    }
+
+    /// One request in each peer's form.
+    pub(crate) struct Asked {
+        cedar: cedar_policy::Request,
+        rego: regorus::Value,
+    }
+
+    const REGO_RULE: &str = "data.writbench.allow";
+
+    fn uid(text: &str) -> EntityUid {
+        EntityUid::from_str(text).unwrap_or_else(|e| panic!("entity uid {text}: {e}"))
+    }
+
+    impl Peers {
+        pub(crate) fn new(rules: usize, askers: &[Asker]) -> Peers {
+            let cedar = PolicySet::from_str(&groups::cedar_policy(rules))
+                .unwrap_or_else(|e| panic!("cedar policy: {e}"));
+            assert_eq!(cedar.policies().count(), rules);
+            // The entity store: every principal asking, with the groups it is a member of.
+            let mut all_groups = HashSet::new();
+            let mut store = Vec::new();
+            for asker in askers {
+                let parents: HashSet<EntityUid> =
+                    asker.groups.iter().map(|g| uid(&format!("Group::\"{g}\""))).collect();
+                all_groups.extend(parents.iter().cloned());
+                store.push(Entity::new_no_attrs(uid(&format!("User::\"{}\"", asker.id)), parents));
+            }
+            store.extend(all_groups.into_iter().map(|g| Entity::new_no_attrs(g, HashSet::new())));
+            let entities = Entities::from_entities(store, None)
+                .unwrap_or_else(|e| panic!("cedar entities: {e}"));
+            let mut rego = regorus::Engine::new();
+            rego.add_policy("writbench.rego".into(), groups::rego_policy(rules))
+                .unwrap_or_else(|e| panic!("rego policy: {e}"));
+            Peers { cedar, entities, authorizer: Authorizer::new(), rego }
+        }
+
+        /// What Cedar and Rego decide for `asked`.
+        pub(crate) fn allow(&mut self, asked: &Asked) -> (bool, bool) {
+            (self.cedar_allows(asked), rego_allows(&mut self.rego, asked))
+        }
+
+        fn cedar_allows(&self, a: &Asked) -> bool {
+            self.authorizer.is_authorized(&a.cedar, &self.cedar, &self.entities).decision()
+                == Decision::Allow
+        }
+
+        /// Time both peers on `asked` in `group`.
+        pub(crate) fn bench(
+            &self,
+            group: &mut BenchmarkGroup<'_, WallTime>,
+            name: &str,
+            asked: &Asked,
+        ) {
+            group.bench_function(format!("cedar_is_authorized/{name}"), |b| {
+                b.iter(|| {
+                    self.authorizer.is_authorized(
+                        black_box(&asked.cedar),
+                        &self.cedar,
+                        &self.entities,
+                    )
+                })
+            });
+            let mut rego = self.rego.clone();
+            group.bench_function(format!("regorus_eval_rule/{name}"), |b| {
+                b.iter(|| {
+                    rego.set_input(black_box(asked.rego.clone()));
+                    rego.eval_rule(REGO_RULE.into())
+                })
+            });
+        }
+    }
+
+    pub(crate) fn ask(asker: &Asker, tool: &str) -> Asked {
+        let arguments = super::arguments();
+        let context = Context::from_json_value(serde_json::json!({ "arguments": arguments }), None)
+            .unwrap_or_else(|e| panic!("cedar context: {e}"));
+        let cedar = cedar_policy::Request::new(
+            uid(&format!("User::\"{}\"", asker.id)),
+            uid("Action::\"call\""),
+            uid(&format!("Tool::\"{tool}\"")),
+            context,
+            None,
+        )
+        .unwrap_or_else(|e| panic!("cedar request: {e}"));
+        let input = serde_json::json!({
+            "principal": {"id": asker.id, "groups": asker.groups},
+            "resource": tool,
+            "action": {"tool": {"name": "search", "arguments": arguments}},
+        });
+        let rego = regorus::Value::from_json_str(&input.to_string())
+            .unwrap_or_else(|e| panic!("rego input: {e}"));
+        Asked { cedar, rego }
+    }
+
+    fn rego_allows(rego: &mut regorus::Engine, a: &Asked) -> bool {
+        rego.set_input(a.rego.clone());
+        match rego.eval_rule(REGO_RULE.into()) {
+            Ok(regorus::Value::Bool(b)) => b,
+            other => panic!("rego: {other:?}"),
+        }
     }
 }
 
 fn decide(c: &mut Criterion) {
     for rules in [10, 100, 1_000] {
         let askers = groups::askers(rules, 64);
-        let mut p = peers(rules, &askers);
-        // The three must agree on every sampled request, and the sample must hold allowed
-        // requests, requests no rule allows and requests a deny rule stops.
+        let writ = Engine::from_yaml(&groups::writ_policy(rules)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(writ.rule_count(), rules);
+        #[cfg(feature = "peers")]
+        let mut peers = peers::Peers::new(rules, &askers);
+        // Every engine must decide every sampled request as the rules say, and the sample must
+        // hold allowed requests, requests no rule allows and requests a deny rule stops.
         let sample = groups::sample(rules, &askers, if measuring() { 300 } else { 100 });
         let mut seen = [0usize; 3];
         for (asker, tool) in &sample {
-            let asked = ask(asker, tool);
-            let decision = p.writ.check(&asked.writ);
-            let writ = decision.effect == Effect::Allow;
-            let cedar = cedar_allows(&p, &asked);
-            let rego = rego_allows(&mut p.rego, &asked);
-            assert!(
-                writ == cedar && cedar == rego,
-                "{rules} rules, {} {:?} on {tool}: writ {writ}, cedar {cedar}, rego {rego}",
-                asker.id,
-                asker.groups
+            let expected = groups::allows(rules, asker, tool);
+            let decision = writ.check(&writ_request(asker, tool));
+            let allowed = decision.effect == Effect::Allow;
+            assert_eq!(
+                allowed, expected,
+                "{rules} rules, writ: {} {:?} on {tool}",
+                asker.id, asker.groups
             );
-            let slot = if writ {
+            #[cfg(feature = "peers")]
+            {
+                let (cedar, rego) = peers.allow(&peers::ask(asker, tool));
+                assert!(
+                    cedar == expected && rego == expected,
+                    "{rules} rules, {} {:?} on {tool}: expected {expected}, cedar {cedar}, rego {rego}",
+                    asker.id,
+                    asker.groups
+                );
+            }
+            let slot = if allowed {
                 0
             } else if decision.rules.is_empty() {
                 1
@@ -147,24 +204,22 @@ fn decide(c: &mut Criterion) {
 
         let mut group = c.benchmark_group(format!("decide/{rules}_rules"));
         for (name, (asker, tool)) in groups::timed(rules) {
-            let asked = ask(&asker, &tool);
+            let request = writ_request(&asker, &tool);
             let expected = name == "allowed";
-            assert_eq!(writ_allows(&p, &asked), expected, "{rules} rules, {name}");
+            assert_eq!(
+                writ.check(&request).effect == Effect::Allow,
+                expected,
+                "{rules} rules, {name}"
+            );
             group.bench_function(format!("writ_check/{name}"), |b| {
-                b.iter(|| p.writ.check(black_box(&asked.writ)))
+                b.iter(|| writ.check(black_box(&request)))
             });
-            group.bench_function(format!("cedar_is_authorized/{name}"), |b| {
-                b.iter(|| {
-                    p.authorizer.is_authorized(black_box(&asked.cedar), &p.cedar, &p.entities)
-                })
-            });
-            let mut rego = p.rego.clone();
-            group.bench_function(format!("regorus_eval_rule/{name}"), |b| {
-                b.iter(|| {
-                    rego.set_input(black_box(asked.rego.clone()));
-                    rego.eval_rule(REGO_RULE.into())
-                })
-            });
+            #[cfg(feature = "peers")]
+            {
+                let asked = peers::ask(&asker, &tool);
+                assert_eq!(peers.allow(&asked), (expected, expected), "{rules} rules, {name}");
+                peers.bench(&mut group, name, &asked);
+            }
         }
         group.finish();
     }

@@ -157,6 +157,15 @@ pub fn askers(rules: usize, count: usize) -> Vec<Asker> {
     out
 }
 
+/// What every engine must decide: whether `asker` may use `tool` under the policy of `count`
+/// rules (some allow rule names one of its groups and the tool, and no deny rule matches).
+pub fn allows(count: usize, asker: &Asker, tool: &str) -> bool {
+    let applies =
+        |r: &Rule| asker.groups.contains(&r.group) && r.tool.as_deref().is_none_or(|t| t == tool);
+    let all = rules(count);
+    all.iter().any(|r| r.allow && applies(r)) && !all.iter().any(|r| !r.allow && applies(r))
+}
+
 /// `count` requests: principals from `askers` on tools of the policy, from a fixed seed.
 /// Half of them ask for a tool one of their teams has a rule on, so the sample holds allowed
 /// requests at every policy size.

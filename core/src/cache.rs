@@ -60,6 +60,11 @@ impl DecisionCache {
         DecisionCache { shards, per_shard, hasher: Default::default() }
     }
 
+    /// Whether the cache is on and `request` is one it keeps (plain, not a tool call, short).
+    pub(crate) fn keeps(&self, request: &Request) -> bool {
+        !self.shards.is_empty() && cacheable(request)
+    }
+
     /// The cached decision for `request`, if any.
     pub(crate) fn get(&self, request: &Request) -> Option<Arc<Decision>> {
         let (key, shard) = self.locate(request)?;
@@ -86,7 +91,7 @@ impl DecisionCache {
     /// The key and shard of a cacheable request; `None` when it is not cacheable or the cache
     /// is off.
     fn locate(&self, request: &Request) -> Option<(u64, &Mutex<Shard>)> {
-        if self.shards.is_empty() || !cacheable(request) {
+        if !self.keeps(request) {
             return None;
         }
         let mut h = self.hasher.build_hasher();

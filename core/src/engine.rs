@@ -161,6 +161,13 @@ impl Engine {
     /// checked as [`Engine::check_with`] does with an empty [`Context`](crate::identity::Context)
     /// (the system clock, no host keys).
     pub fn check(&self, request: &Request) -> Decision {
+        // A plain request names its principal and carries nothing to verify: `check_with`
+        // would decide it just so (and copy the principal into a result dropped here).
+        let plain =
+            request.token.is_none() && request.grant.is_none() && request.approval.is_none();
+        if plain && !request.principal.id.is_empty() {
+            return self.decide(request);
+        }
         self.check_with(request, &crate::identity::Context::default()).decision
     }
 
@@ -192,6 +199,9 @@ impl Engine {
     /// Decide a plain request for `request.principal` (token, grant and approval ignored),
     /// through the decision cache.
     pub(crate) fn decide(&self, request: &Request) -> Decision {
+        if !self.cache.keeps(request) {
+            return self.decide_uncached(request);
+        }
         Decision::clone(&self.decide_shared(request))
     }
 
@@ -459,7 +469,9 @@ impl Engine {
     ) -> PartDecision {
         let policy = &*self.policy;
         let understood = part.understood();
-        let mut matched: [Vec<usize>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+        // The matching rules, in policy order, and how many there are of each effect.
+        let mut matched: Vec<&policy::compile::CompiledRule> = Vec::new();
+        let (mut denies, mut approvals, mut allows) = (0, 0, 0);
         for &ri in &resource.rules {
             let Some(rule) = policy.rules.get(ri) else { continue };
             if rule.effect == RuleEffect::Allow && !understood {
@@ -471,34 +483,28 @@ impl Engine {
             if !rule.matches_part(part, resource.default_schema.as_deref()) {
                 continue;
             }
-            let slot = match rule.effect {
-                RuleEffect::Deny => 0,
-                RuleEffect::Approval => 1,
-                RuleEffect::Allow => 2,
-            };
-            if let Some(list) = matched.get_mut(slot) {
-                list.push(ri);
+            match rule.effect {
+                RuleEffect::Deny => denies += 1,
+                RuleEffect::Approval => approvals += 1,
+                RuleEffect::Allow => allows += 1,
             }
+            matched.push(rule);
         }
-        let [deny, approval, allow] = matched;
-        let from_rules = |effect: Effect, list: &[usize]| {
-            let ids: Vec<String> =
-                list.iter().filter_map(|&i| policy.rules.get(i)).map(|r| r.id.clone()).collect();
-            let reason = list
-                .first()
-                .and_then(|&i| policy.rules.get(i))
-                .map(|r| match &r.reason {
-                    Some(reason) => reason.clone(),
-                    None => format!("{} by rule `{}`", describe(effect), r.id),
-                })
-                .unwrap_or_default();
-            PartDecision { effect, rules: ids, reason }
+        // The decision of the matching rules of one effect: their ids, the first one's reason.
+        let from_rules = |effect: Effect, of: RuleEffect, count: usize| {
+            let mut ids: Vec<String> = Vec::with_capacity(count);
+            let mut reason = None;
+            for rule in matched.iter().filter(|r| r.effect == of) {
+                reason.get_or_insert_with(|| rule.reason.clone());
+                ids.push(rule.id.clone());
+            }
+            PartDecision { effect, rules: ids, reason: reason.unwrap_or_default() }
         };
-        if !deny.is_empty() {
-            return from_rules(Effect::Deny, &deny);
+        if denies > 0 {
+            return from_rules(Effect::Deny, RuleEffect::Deny, denies);
         }
-        if !approval.is_empty() {
-            return from_rules(Effect::ApprovalRequired, &approval);
+        if approvals > 0 {
+            return from_rules(Effect::ApprovalRequired, RuleEffect::Approval, approvals);
         }
         if !understood {
             let why = match error {
@@ -517,8 +523,8 @@ impl Engine {
                 reason,
             };
         }
-        if !allow.is_empty() {
-            return from_rules(Effect::Allow, &allow);
+        if allows > 0 {
+            return from_rules(Effect::Allow, RuleEffect::Allow, allows);
         }
         let reason = policy.default_reason.clone().unwrap_or_else(|| {
             format!(
@@ -559,7 +565,8 @@ fn fallback(effect: FallbackEffect) -> Effect {
     }
 }
 
-fn describe(effect: Effect) -> &'static str {
+/// How reasons name an effect: `denied by rule `x``.
+pub(crate) fn describe(effect: Effect) -> &'static str {
     match effect {
         Effect::Allow => "allowed",
         Effect::ApprovalRequired => "approval required",

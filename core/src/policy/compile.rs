@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobBuilder};
 use sha2::{Digest as _, Sha256};
 
 use super::document::{
@@ -22,6 +22,7 @@ use super::document::{
 };
 use super::error::{Diagnostic, PolicyError};
 use super::examples::Example;
+use super::globs::{GlobList, GlobListBuilder, Simple};
 use super::source::{Position, Seg, SourceMap, at_path};
 use super::{Source, parse_document};
 use crate::command::CommandView;
@@ -96,8 +97,10 @@ impl RouteKind {
 pub(crate) struct CompiledRule {
     pub(crate) id: String,
     pub(crate) effect: RuleEffect,
-    pub(crate) reason: Option<String>,
-    principals: Option<GlobSet>,
+    /// What a decision this rule makes says: the rule's `reason`, or `denied by rule `id``
+    /// (built once here rather than on every check).
+    pub(crate) reason: String,
+    principals: Option<GlobList>,
     groups: Option<Vec<String>>,
     /// Approver groups of an `approval` rule (`approvers:`).
     pub(crate) approvers: Option<Vec<String>>,
@@ -223,10 +226,10 @@ impl CompiledRule {
 pub(crate) struct SqlMatcher {
     kinds: Option<Vec<StatementKind>>,
     read_only: Option<bool>,
-    tables: Option<GlobSet>,
-    reads: Option<GlobSet>,
-    writes: Option<GlobSet>,
-    functions: Option<GlobSet>,
+    tables: Option<GlobList>,
+    reads: Option<GlobList>,
+    writes: Option<GlobList>,
+    functions: Option<GlobList>,
     flags: Option<Vec<Flag>>,
 }
 
@@ -241,7 +244,7 @@ impl SqlMatcher {
         schema: Option<&str>,
     ) -> Option<&'static str> {
         let every = effect == RuleEffect::Allow;
-        let tables = |set: &Option<GlobSet>, names: &mut dyn Iterator<Item = &String>| {
+        let tables = |set: &Option<GlobList>, names: &mut dyn Iterator<Item = &String>| {
             set.as_ref().is_none_or(|set| {
                 holds(every, names.map(|name| set.is_match(qualify(name, schema).as_ref())))
             })
@@ -286,13 +289,13 @@ impl SqlMatcher {
 /// Compiled command conditions.
 #[derive(Debug)]
 pub(crate) struct CommandMatcher {
-    programs: Option<GlobSet>,
+    programs: Option<GlobList>,
     argv_prefixes: Option<Vec<Vec<String>>>,
     flags: Option<Vec<String>>,
     without_flags: Option<Vec<String>>,
-    operands: Option<GlobSet>,
+    operands: Option<GlobList>,
     inline_code: Option<Vec<String>>,
-    via: Option<GlobSet>,
+    via: Option<GlobList>,
     tools: super::tool_match::ToolMatcher,
     /// The tool block's name in documents, for explanations (`command.kubectl`).
     tool_block: &'static str,
@@ -361,8 +364,8 @@ impl CommandMatcher {
 #[derive(Debug)]
 pub(crate) struct HttpMatcher {
     methods: Option<Vec<String>>,
-    hosts: Option<GlobSet>,
-    paths: Option<GlobSet>,
+    hosts: Option<GlobList>,
+    paths: Option<GlobList>,
 }
 
 impl HttpMatcher {
@@ -386,8 +389,8 @@ impl HttpMatcher {
 /// Compiled tool-call conditions.
 #[derive(Debug)]
 pub(crate) struct ToolMatcher {
-    names: Option<GlobSet>,
-    arguments: Vec<(String, Option<Vec<serde_json::Value>>, Option<GlobSet>)>,
+    names: Option<GlobList>,
+    arguments: Vec<(String, Option<Vec<serde_json::Value>>, Option<GlobList>)>,
 }
 
 impl ToolMatcher {
@@ -463,8 +466,13 @@ impl Checker<'_> {
         format!("{}:{}:{}", self.source.name, p.line, p.column)
     }
 
-    /// Build a glob set from `patterns`, reporting bad or empty ones.
-    fn globs(&mut self, at: &[Seg], patterns: &Option<Vec<String>>, what: &str) -> Option<GlobSet> {
+    /// Build a glob list from `patterns`, reporting bad or empty ones.
+    fn globs(
+        &mut self,
+        at: &[Seg],
+        patterns: &Option<Vec<String>>,
+        what: &str,
+    ) -> Option<GlobList> {
         let patterns = patterns.as_ref()?;
         if patterns.is_empty() {
             self.error(
@@ -475,17 +483,12 @@ impl Checker<'_> {
             );
             return None;
         }
-        let mut builder = GlobSetBuilder::new();
+        let mut builder = GlobListBuilder::default();
         for (i, pattern) in patterns.iter().enumerate() {
-            match glob(pattern) {
-                Ok(g) => {
-                    builder.add(g);
-                }
-                Err(message) => {
-                    let mut item = at.to_vec();
-                    item.push(Seg::Index(i));
-                    self.error(&item, message);
-                }
+            if let Err(message) = builder.add(pattern, || glob(pattern)) {
+                let mut item = at.to_vec();
+                item.push(Seg::Index(i));
+                self.error(&item, message);
             }
         }
         match builder.build() {
@@ -705,8 +708,9 @@ pub(crate) fn compile(sources: &[Source]) -> Result<(CompiledPolicy, Vec<Example
                 rule_origin.insert(r.id.clone(), ck.where_is(&id_at));
             }
             crate::approval::check_approvers(ck, i, r);
+            let find = |name: &str| resource_index.get(name).copied();
             let Some((mut rule, applies_to)) =
-                compile_rule(ck, i, &r.id, r.effect, r.reason.clone(), &r.when, &resources)
+                compile_rule(ck, i, &r.id, r.effect, r.reason.clone(), &r.when, &resources, &find)
             else {
                 continue;
             };
@@ -716,8 +720,8 @@ pub(crate) fn compile(sources: &[Source]) -> Result<(CompiledPolicy, Vec<Example
                 super::examples::resolve(ck, i, r, &rule, &applies_to, &resources, &mut examples);
             rule.exemplified = own_examples > 0;
             let index = rules.len();
-            for (res, applies) in resources.iter_mut().zip(applies_to) {
-                if applies {
+            for k in applies_to {
+                if let Some(res) = resources.get_mut(k) {
                     res.rules.push(index);
                 }
             }
@@ -758,8 +762,14 @@ pub(crate) fn compile(sources: &[Source]) -> Result<(CompiledPolicy, Vec<Example
     Ok((policy, examples))
 }
 
-/// Compile one rule; also returns, for each declared resource, whether the rule applies to it.
-/// `None` when the rule has errors (already reported).
+/// Compile one rule; also returns the indexes of the declared resources the rule applies to,
+/// in declaration order. `find` gives the index of the resource of a name. `None` when the rule
+/// has errors (already reported).
+///
+/// A `resources` pattern that is a plain name is looked up with `find`; only the others are
+/// matched against every declared resource, so compiling stays linear in the rules when they
+/// name their resources.
+#[expect(clippy::too_many_arguments, reason = "one call per caller, every argument distinct")]
 fn compile_rule(
     ck: &mut Checker<'_>,
     i: usize,
@@ -768,19 +778,42 @@ fn compile_rule(
     reason: Option<String>,
     when: &Conditions,
     resources: &[CompiledResource],
-) -> Option<(CompiledRule, Vec<bool>)> {
+    find: &dyn Fn(&str) -> Option<usize>,
+) -> Option<(CompiledRule, Vec<usize>)> {
     let before = ck.out.len();
     let at = |field: &str| at_path!["rules", i, "when", field].to_vec();
     let principals = ck.globs(&at("principals"), &when.principals, "principals");
     ck.nonempty(&at("groups"), &when.groups, "groups");
     let resource_set = ck.globs(&at("resources"), &when.resources, "resources");
-    let mut applies_to = vec![true; resources.len()];
-    if let (Some(set), Some(patterns)) = (&resource_set, &when.resources) {
+    let mut applies_to: Vec<usize> = Vec::new();
+    if let (Some(_), Some(patterns)) = (&resource_set, &when.resources) {
         for (j, pattern) in patterns.iter().enumerate() {
-            let named = glob(pattern).ok().map(|g| g.compile_matcher());
-            if let Some(m) = named
-                && !resources.iter().any(|r| m.is_match(&r.name))
-            {
+            let found = applies_to.len();
+            match Simple::new(pattern) {
+                Some(Simple::Exact(name)) => applies_to.extend(find(&name)),
+                Some(simple) => applies_to.extend(
+                    resources
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| simple.is_match(&r.name))
+                        .map(|(k, _)| k),
+                ),
+                // A bad pattern was reported by `globs`.
+                None => match glob(pattern) {
+                    Ok(g) => {
+                        let m = g.compile_matcher();
+                        applies_to.extend(
+                            resources
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, r)| m.is_match(&r.name))
+                                .map(|(k, _)| k),
+                        );
+                    }
+                    Err(_) => continue,
+                },
+            }
+            if applies_to.len() == found {
                 let mut item = at("resources");
                 item.push(Seg::Index(j));
                 ck.error(
@@ -789,9 +822,10 @@ fn compile_rule(
                 );
             }
         }
-        for (flag, r) in applies_to.iter_mut().zip(resources) {
-            *flag = set.is_match(&r.name);
-        }
+        applies_to.sort_unstable();
+        applies_to.dedup();
+    } else {
+        applies_to.extend(0..resources.len());
     }
     let blocks: Vec<&str> = [
         when.sql.as_ref().map(|_| "sql"),
@@ -819,6 +853,14 @@ fn compile_rule(
     if ck.out.len() > before {
         return None;
     }
+    let reason = reason.unwrap_or_else(|| {
+        let effect = match effect {
+            RuleEffect::Allow => crate::Effect::Allow,
+            RuleEffect::Approval => crate::Effect::ApprovalRequired,
+            RuleEffect::Deny => crate::Effect::Deny,
+        };
+        format!("{} by rule `{id}`", crate::engine::describe(effect))
+    });
     let rule = CompiledRule {
         id: id.to_owned(),
         effect,
@@ -1047,8 +1089,17 @@ pub(crate) fn compile_scope(
         Source { name: "<grant scope>".into(), text: String::new(), format: super::Format::Yaml };
     let mut out = Vec::new();
     let mut ck = Checker { source: &source, map: SourceMap::default(), out: &mut out };
-    match compile_rule(&mut ck, 0, id, RuleEffect::Allow, None, when, resources) {
-        Some(compiled) => Ok(compiled),
+    let find = |name: &str| resources.iter().position(|r| r.name == name);
+    match compile_rule(&mut ck, 0, id, RuleEffect::Allow, None, when, resources, &find) {
+        Some((rule, applies_to)) => {
+            let mut covered = vec![false; resources.len()];
+            for k in applies_to {
+                if let Some(flag) = covered.get_mut(k) {
+                    *flag = true;
+                }
+            }
+            Ok((rule, covered))
+        }
         None => Err(out.into_iter().map(|d| d.message).collect()),
     }
 }

@@ -39,15 +39,15 @@ enum TextKind {
 }
 
 /// Turn the examples of rule `i` into requests, reporting those that cannot be (a text on a
-/// rule about HTTP APIs, a missing principal) through `ck`. `applies_to` says, for each
-/// declared resource, whether the rule's `resources` condition covers it. Returns how many
+/// rule about HTTP APIs, a missing principal) through `ck`. `applies_to` holds the indexes of
+/// the declared resources the rule's `resources` condition covers, in declaration order. Returns how many
 /// examples of the rule's own effect it has.
 pub(crate) fn resolve(
     ck: &mut Checker<'_>,
     i: usize,
     doc: &RuleDoc,
     rule: &CompiledRule,
-    applies_to: &[bool],
+    applies_to: &[usize],
     resources: &[CompiledResource],
     out: &mut Vec<Example>,
 ) -> usize {
@@ -116,7 +116,7 @@ fn item_requests(
     at: &[Seg],
     doc: &RuleDoc,
     item: &RuleExample,
-    applies_to: &[bool],
+    applies_to: &[usize],
     resources: &[CompiledResource],
 ) -> Option<Vec<Request>> {
     match item {
@@ -241,7 +241,7 @@ fn decided(effect: RuleEffect) -> Effect {
 /// applies to that take that text.
 fn text_targets(
     doc: &RuleDoc,
-    applies_to: &[bool],
+    applies_to: &[usize],
     resources: &[CompiledResource],
 ) -> Result<(TextKind, Vec<String>), String> {
     let id = &doc.id;
@@ -250,7 +250,7 @@ fn text_targets(
         TextKind::Command => r.kind.runs_commands(),
     };
     let applicable: Vec<&CompiledResource> =
-        resources.iter().zip(applies_to).filter(|(_, applies)| **applies).map(|(r, _)| r).collect();
+        applies_to.iter().filter_map(|&k| resources.get(k)).collect();
     let any_takes = |kind| applicable.iter().any(|r| takes(r, kind));
     let request_form = "write it as a request (`{resource: NAME, action: {...}}`)";
     let kind = if doc.when.sql.is_some() {

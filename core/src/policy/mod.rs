@@ -10,6 +10,7 @@ mod document;
 mod document_tools;
 mod error;
 pub(crate) mod examples;
+pub(crate) mod globs;
 pub(crate) mod source;
 mod tool_match;
 
