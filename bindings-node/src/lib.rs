@@ -20,6 +20,7 @@ mod audit;
 mod decision;
 mod error;
 mod keys;
+mod request;
 pub mod rows;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -91,10 +92,6 @@ fn host(engine: writ::Engine, options: Option<EngineOptions>) -> Result<Engine, 
         host = host.at(now);
     }
     Ok(Engine { host: Arc::new(host), trust: Mutex::new(Trust::new()), views })
-}
-
-fn parse_request(value: Value) -> Result<Request, Failure> {
-    serde_json::from_value(value).map_err(|e| Failure::request(format!("invalid request: {e}")))
 }
 
 fn principal(id: String, groups: Option<Vec<String>>) -> writ::Principal {
@@ -176,20 +173,20 @@ impl Engine {
     ///
     /// @throws `WRIT_REQUEST` for a malformed request (unknown field, missing action, ...).
     #[napi(ts_args_type = "request: Request")]
-    pub fn check(&self, env: Env, request: Value) -> napi::Result<Decision> {
-        let request = js(&env, parse_request(request))?;
+    pub fn check(&self, env: Env, request: Unknown) -> napi::Result<Decision> {
+        let request = js(&env, request::from_js(&env, &request)?)?;
         Ok(self.decide(&env, &request))
     }
 
     /// `check` on the libuv thread pool: for bulk or slow checks off the JS thread.
     /// Audit callbacks still run on the JS thread before the promise settles.
     #[napi(ts_args_type = "request: Request", ts_return_type = "Promise<Decision>")]
-    pub fn check_async(&self, request: Value) -> AsyncTask<CheckTask> {
-        AsyncTask::new(CheckTask {
+    pub fn check_async(&self, env: Env, request: Unknown) -> napi::Result<AsyncTask<CheckTask>> {
+        Ok(AsyncTask::new(CheckTask {
             host: Arc::clone(&self.host),
-            request: parse_request(request),
+            request: request::from_js(&env, &request)?,
             views: self.views,
-        })
+        }))
     }
 
     /// Decide SQL text run by `principal` (with `groups`) on `resource`.
