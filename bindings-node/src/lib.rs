@@ -164,7 +164,7 @@ impl Engine {
     fn decide(&self, env: &Env, request: &Request) -> Decision {
         let _js = JsThread::enter(env);
         let checked = self.host.check(request);
-        Decision::new(checked, request.resource.clone(), self.views)
+        Decision::new(env, checked, request.resource.clone(), self.views)
     }
 
     /// Decide a request (`{principal: {id, groups}, resource, action: {sql | command | argv |
@@ -406,8 +406,8 @@ impl Task for CheckTask {
         }
     }
 
-    fn resolve(&mut self, _env: Env, (checked, resource): Self::Output) -> napi::Result<Decision> {
-        Ok(Decision::new(checked, resource, self.views))
+    fn resolve(&mut self, env: Env, (checked, resource): Self::Output) -> napi::Result<Decision> {
+        Ok(Decision::new(&env, checked, resource, self.views))
     }
 
     fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Decision> {
