@@ -45,6 +45,9 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  *
  * Decisions come only from an `Engine`'s checks (there is no constructor): `maskRows` takes
  * one back and refuses a plain object, so a mask plan cannot be forged.
+ *
+ * Its native memory is freed by its finalizer, which Node runs from the event loop after a
+ * garbage collection: a synchronous loop of many checks holds them all until it yields.
  */
 export declare class Decision {
   /** `allow`, `deny` or `approval_required`: the most restrictive effect over all parts. */

@@ -1,6 +1,6 @@
 //! Decisions as native JavaScript objects: a [`Decision`] keeps the core's result and converts
 //! a field only when it is read (building every field as JS objects on each check cost far
-//! more than the check's budget), and is handed back whole to `maskRows`, which needs its mask
+//! more than the binding's budget), and is handed back whole to `maskRows`, which needs its mask
 //! plan, principal and resource: only a `Decision` made by a check is accepted there, so a
 //! plan cannot be forged from a plain object. `toJSON()` gives the plain [`DecisionJson`].
 //!
@@ -147,6 +147,9 @@ pub struct DecisionJson {
 ///
 /// Decisions come only from an `Engine`'s checks (there is no constructor): `maskRows` takes
 /// one back and refuses a plain object, so a mask plan cannot be forged.
+///
+/// Its native memory is freed by its finalizer, which Node runs from the event loop after a
+/// garbage collection: a synchronous loop of many checks holds them all until it yields.
 #[napi(custom_finalize)]
 pub struct Decision {
     checked: Checked,
