@@ -35,6 +35,61 @@ export type Action =
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * The engine's answer to one request: a native object that keeps the core's result and
+ * converts a field to JavaScript only when it is read.
+ *
+ * Every read converts afresh and returns a new value: keep it in a variable rather than read
+ * `decision.view` in a loop. Changing what a read returned does not change the decision.
+ * `toJSON()` gives the whole decision as a plain object (`JSON.stringify` calls it; spread
+ * `{...decision}` and `Object.keys` see no fields, as for any class with getters).
+ *
+ * Decisions come only from an `Engine`'s checks (there is no constructor): `maskRows` takes
+ * one back and refuses a plain object, so a mask plan cannot be forged.
+ *
+ * Its native memory is freed by its finalizer, which Node runs from the event loop after a
+ * garbage collection: a synchronous loop of many checks holds them all until it yields.
+ */
+export declare class Decision {
+  /** `allow`, `deny` or `approval_required`: the most restrictive effect over all parts. */
+  get effect(): Effect
+  /** Ids of the rules that decided, in policy order; empty when a default decided. */
+  get rules(): Array<string>
+  /** Why, for the caller. */
+  get reason(): string
+  /** Digest of the normalized request: what an approval binds to. */
+  get digest(): string
+  /** Version of the policy that decided. */
+  get policy(): string
+  /** One decision per part of the action (statement, command, tool call and routed part). */
+  get parts(): Array<Part>
+  /**
+   * What the engine saw (classified SQL, parsed commands, HTTP or tool view); `undefined`
+   * when it could not look, or when the engine was made with `{views: false}`.
+   */
+  get view(): Record<string, any> | undefined
+  /** For SQL that may run: the mask plan of the result columns; `undefined` otherwise. */
+  get mask(): Record<string, any> | undefined
+  /** Output names of the columns the mask plan masks, in order. */
+  get maskedColumns(): Array<string>
+  /**
+   * The principal the policy decided for (a grant chain's root); `undefined` when the
+   * request was refused before one was established.
+   */
+  get principal(): Principal | undefined
+  /** The resource the request named. */
+  get resource(): string
+  /** Delegates of the verified grant chain, root's delegate first (empty without a grant). */
+  get delegates(): Array<string>
+  /** What happened to the approval token. */
+  get approval(): ApprovalOutcome
+  /**
+   * The whole decision as a plain object, every field converted (what `JSON.stringify`
+   * writes). Absent fields (`view`, `mask`, `principal`) are left out.
+   */
+  toJSON(): DecisionJson
+}
+
+/**
  * A compiled policy with the host's keys, audit sinks and grant bookkeeping.
  *
  * One `Engine` may serve many checks, from the JS thread and (through the `*Async` methods)
@@ -83,10 +138,14 @@ export declare class Engine {
    * arrays of values in that order, or objects keyed by those names. Returns new rows of the
    * same shape (the input is not changed) and how many values of each kind were masked.
    *
-   * @throws `WRIT_MASK` with `kind`: `not_allowed` (the decision is not `allow`: the result
-   * must not be returned at all), `plan` (the plan does not fit these columns or needs the
-   * mask key), `shape` (a row is neither an array nor an object of the columns), `audit`
-   * (the pass could not be recorded and the policy fails closed).
+   * `decision` must be the `Decision` a check returned (a plain object, such as its
+   * `toJSON()`, is refused: the mask plan is taken from the native decision only).
+   *
+   * @throws `WRIT_REQUEST` when `decision` is not a `Decision`; `WRIT_MASK` with `kind`:
+   * `not_allowed` (the decision is not `allow`: the result must not be returned at all),
+   * `plan` (the plan does not fit these columns or needs the mask key), `shape` (a row is
+   * neither an array nor an object of the columns), `audit` (the pass could not be
+   * recorded and the policy fails closed).
    */
   maskRows(decision: Decision, columns: string[], rows: Array<unknown[]> | Array<Record<string, unknown>>): MaskResult
   /** `maskRows` on the libuv thread pool, for large results. Concurrent calls are safe. */
@@ -200,8 +259,11 @@ export interface ApprovalOutcome {
   reason?: string
 }
 
-/** The engine's answer to one request. */
-export interface Decision {
+/**
+ * A decision as a plain object: what `Decision.toJSON()` returns (and so what
+ * `JSON.stringify(decision)` writes). A field that is absent is left out of the object.
+ */
+export interface DecisionJson {
   /** `allow`, `deny` or `approval_required`: the most restrictive effect over all parts. */
   effect: Effect
   /** Ids of the rules that decided, in policy order; empty when a default decided. */
@@ -215,17 +277,17 @@ export interface Decision {
   /** One decision per part of the action (statement, command, tool call and routed part). */
   parts: Array<Part>
   /**
-   * What the engine saw (classified SQL, parsed commands, HTTP or tool view); `null` when
-   * it could not look.
+   * What the engine saw (classified SQL, parsed commands, HTTP or tool view); left out
+   * when it could not look, or when the engine was made with `{views: false}`.
    */
-  view?: Record<string, any> | null
-  /** For SQL that may run: the mask plan of the result columns. */
-  mask?: Record<string, any> | null
+  view?: Record<string, any>
+  /** For SQL that may run: the mask plan of the result columns; left out otherwise. */
+  mask?: Record<string, any>
   /** Output names of the columns the mask plan masks, in order. */
   maskedColumns: Array<string>
   /**
-   * The principal the policy decided for (a grant chain's root); `null` when the request
-   * was refused before one was established.
+   * The principal the policy decided for (a grant chain's root); left out when the
+   * request was refused before one was established.
    */
   principal?: Principal
   /** The resource the request named. */
@@ -246,8 +308,8 @@ export interface EngineOptions {
   /** Decide at this fixed Unix time (seconds) instead of the system clock (tests, replays). */
   now?: number
   /**
-   * Include the engine's `view` in decisions (default `true`). `false` leaves it `null`:
-   * converting the view to JS objects is most of the binding's cost per check.
+   * Include the engine's `view` in decisions (default `true`). `false` leaves it out
+   * (`decision.view` is `undefined`): for hosts that never look at it.
    */
   views?: boolean
 }

@@ -3,6 +3,7 @@
 //! It stays thin: every value is translated and handed to `writ::Host`, which decides, masks,
 //! keeps the grant bookkeeping and writes the audit events. No policy logic lives here.
 //!
+//! - [`Decision`]: what a check returns, a native object converting its fields when read.
 //! - [`Engine`]: a policy and a host (`fromPath`, `fromString`), checks (`check`, `checkSql`,
 //!   `checkCommand`, `checkTool`, and `checkAsync` on the libuv pool), masking of result rows
 //!   (`maskRows`, `maskRowsAsync`), audit sinks (`onAudit`, `addAuditFile`), keys and
@@ -19,6 +20,7 @@ mod audit;
 mod decision;
 mod error;
 mod keys;
+mod request;
 pub mod rows;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -30,7 +32,7 @@ use serde_json::Value;
 use writ::identity::{Checked, Trust};
 use writ::{Action, Host, Request, ToolCall};
 
-pub use decision::{ApprovalOutcome, Decision, Effect, Part, Principal};
+pub use decision::{ApprovalOutcome, Decision, DecisionJson, Effect, Part, Principal};
 pub use keys::{
     ApprovalOptions, GrantOptions, SigningKey, generate_key, mint_grant, sign_approval,
 };
@@ -47,8 +49,8 @@ pub struct EngineOptions {
     pub mask_key: Option<Buffer>,
     /// Decide at this fixed Unix time (seconds) instead of the system clock (tests, replays).
     pub now: Option<i64>,
-    /// Include the engine's `view` in decisions (default `true`). `false` leaves it `null`:
-    /// converting the view to JS objects is most of the binding's cost per check.
+    /// Include the engine's `view` in decisions (default `true`). `false` leaves it out
+    /// (`decision.view` is `undefined`): for hosts that never look at it.
     pub views: Option<bool>,
 }
 
@@ -92,12 +94,22 @@ fn host(engine: writ::Engine, options: Option<EngineOptions>) -> Result<Engine, 
     Ok(Engine { host: Arc::new(host), trust: Mutex::new(Trust::new()), views })
 }
 
-fn parse_request(value: Value) -> Result<Request, Failure> {
-    serde_json::from_value(value).map_err(|e| Failure::request(format!("invalid request: {e}")))
-}
-
 fn principal(id: String, groups: Option<Vec<String>>) -> writ::Principal {
     writ::Principal { id, groups: groups.unwrap_or_default() }
+}
+
+/// The `Decision` handed back to `maskRows`: only one a check made will do, since a plain
+/// object could carry any mask plan (or none).
+fn native<'a>(
+    decision: &'a Either<ClassInstance<Decision>, Unknown>,
+) -> Result<&'a Decision, Failure> {
+    match decision {
+        Either::A(d) => Ok(d),
+        Either::B(_) => Err(Failure::request(
+            "`decision` must be a Decision returned by an Engine check, not a plain object \
+             (its mask plan cannot be taken on trust)",
+        )),
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -152,7 +164,7 @@ impl Engine {
     fn decide(&self, env: &Env, request: &Request) -> Decision {
         let _js = JsThread::enter(env);
         let checked = self.host.check(request);
-        decision::from_checked(&checked, &request.resource, self.views)
+        Decision::new(env, checked, request.resource.clone(), self.views)
     }
 
     /// Decide a request (`{principal: {id, groups}, resource, action: {sql | command | argv |
@@ -161,20 +173,20 @@ impl Engine {
     ///
     /// @throws `WRIT_REQUEST` for a malformed request (unknown field, missing action, ...).
     #[napi(ts_args_type = "request: Request")]
-    pub fn check(&self, env: Env, request: Value) -> napi::Result<Decision> {
-        let request = js(&env, parse_request(request))?;
+    pub fn check(&self, env: Env, request: Unknown) -> napi::Result<Decision> {
+        let request = js(&env, request::from_js(&env, &request)?)?;
         Ok(self.decide(&env, &request))
     }
 
     /// `check` on the libuv thread pool: for bulk or slow checks off the JS thread.
     /// Audit callbacks still run on the JS thread before the promise settles.
     #[napi(ts_args_type = "request: Request", ts_return_type = "Promise<Decision>")]
-    pub fn check_async(&self, request: Value) -> AsyncTask<CheckTask> {
-        AsyncTask::new(CheckTask {
+    pub fn check_async(&self, env: Env, request: Unknown) -> napi::Result<AsyncTask<CheckTask>> {
+        Ok(AsyncTask::new(CheckTask {
             host: Arc::clone(&self.host),
-            request: parse_request(request),
+            request: request::from_js(&env, &request)?,
             views: self.views,
-        })
+        }))
     }
 
     /// Decide SQL text run by `principal` (with `groups`) on `resource`.
@@ -227,22 +239,27 @@ impl Engine {
     /// arrays of values in that order, or objects keyed by those names. Returns new rows of the
     /// same shape (the input is not changed) and how many values of each kind were masked.
     ///
-    /// @throws `WRIT_MASK` with `kind`: `not_allowed` (the decision is not `allow`: the result
-    /// must not be returned at all), `plan` (the plan does not fit these columns or needs the
-    /// mask key), `shape` (a row is neither an array nor an object of the columns), `audit`
-    /// (the pass could not be recorded and the policy fails closed).
+    /// `decision` must be the `Decision` a check returned (a plain object, such as its
+    /// `toJSON()`, is refused: the mask plan is taken from the native decision only).
+    ///
+    /// @throws `WRIT_REQUEST` when `decision` is not a `Decision`; `WRIT_MASK` with `kind`:
+    /// `not_allowed` (the decision is not `allow`: the result must not be returned at all),
+    /// `plan` (the plan does not fit these columns or needs the mask key), `shape` (a row is
+    /// neither an array nor an object of the columns), `audit` (the pass could not be
+    /// recorded and the policy fails closed).
     #[napi(
         ts_args_type = "decision: Decision, columns: string[], rows: Array<unknown[]> | Array<Record<string, unknown>>"
     )]
     pub fn mask_rows(
         &self,
         env: Env,
-        decision: Decision,
+        decision: Either<ClassInstance<Decision>, Unknown>,
         columns: Vec<String>,
         rows: Vec<Value>,
     ) -> napi::Result<MaskResult> {
         let _js = JsThread::enter(&env);
-        let job = js(&env, rows::MaskJob::new(&decision, columns, rows))?;
+        let decision = js(&env, native(&decision))?;
+        let job = js(&env, rows::MaskJob::new(decision, columns, rows))?;
         js(&env, job.run(&self.host).map(rows::MaskJob::finish))
     }
 
@@ -253,13 +270,13 @@ impl Engine {
     )]
     pub fn mask_rows_async(
         &self,
-        decision: Decision,
+        decision: Either<ClassInstance<Decision>, Unknown>,
         columns: Vec<String>,
         rows: Vec<Value>,
     ) -> AsyncTask<MaskTask> {
         AsyncTask::new(MaskTask {
             host: Arc::clone(&self.host),
-            job: rows::MaskJob::new(&decision, columns, rows),
+            job: native(&decision).and_then(|d| rows::MaskJob::new(d, columns, rows)),
             failure: None,
         })
     }
@@ -389,8 +406,8 @@ impl Task for CheckTask {
         }
     }
 
-    fn resolve(&mut self, _env: Env, (checked, resource): Self::Output) -> napi::Result<Decision> {
-        Ok(decision::from_checked(&checked, &resource, self.views))
+    fn resolve(&mut self, env: Env, (checked, resource): Self::Output) -> napi::Result<Decision> {
+        Ok(Decision::new(&env, checked, resource, self.views))
     }
 
     fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Decision> {

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use writ::mask::MaskReport;
 use writ::{Host, MaskRowsError};
 
-use crate::decision::{self, Decision};
+use crate::decision::Decision;
 use crate::error::Failure;
 
 /// What `maskRows` returns.
@@ -78,7 +78,6 @@ impl MaskJob {
         columns: Vec<String>,
         rows: Vec<Value>,
     ) -> Result<MaskJob, Failure> {
-        let core = decision::to_core(decision)?;
         let shape = match rows.first() {
             Some(Value::Object(_)) => Shape::Objects,
             _ => Shape::Arrays,
@@ -98,9 +97,9 @@ impl MaskJob {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(MaskJob {
-            principal: decision.principal.as_ref().map(writ::Principal::from).unwrap_or_default(),
-            resource: decision.resource.clone(),
-            decision: Some(core),
+            principal: decision.core_principal(),
+            resource: decision.resource_name().to_owned(),
+            decision: Some(decision.core().clone()),
             columns,
             shape,
             rows,

@@ -79,6 +79,59 @@ test('an unknown format and malformed requests throw WRIT_REQUEST', () => {
   throwsCode(() => engine.check({ resource: 'db' }), 'WRIT_REQUEST')
 })
 
+test('request objects: read directly or through serde, the same requests and the same errors', async () => {
+  const engine = Engine.fromString(DB, 'yaml', { now: NOW })
+  const base = { principal: { id: 'agent:a', groups: ['analysts'] }, resource: 'db', action: { sql: 'SELECT id, email FROM users' } }
+  const expected = engine.check(base).toJSON()
+  assert.equal(expected.effect, 'allow')
+  // Shapes the direct reading takes, and shapes it leaves to serde (which accepts them too):
+  // all the same request.
+  const same = [
+    { ...base, token: undefined, grant: null, approval: undefined },
+    { ...base, principal: { id: 'agent:a', groups: ['analysts'] }, extra: undefined },
+    { ...base, principal: ['agent:a', ['analysts']] },
+    { ...base, action: { sql: 'SELECT id, email FROM users', command: undefined } },
+  ]
+  for (const request of same) {
+    assert.deepEqual(engine.check(request).toJSON(), expected, JSON.stringify(request))
+    assert.deepEqual((await engine.checkAsync(request)).toJSON(), expected)
+  }
+  const noGroups = engine.check({ ...base, principal: { id: 'agent:a', groups: undefined } })
+  assert.deepEqual(noGroups.principal, { id: 'agent:a', groups: [] })
+  assert.equal(engine.check({ resource: 'db', action: { sql: 'SELECT 1' } }).effect, 'deny')
+  const tool = (call) => engine.check({ principal: { id: 'agent:a' }, resource: 'db', action: { tool: call } }).digest
+  assert.equal(tool({ name: 't' }), tool({ name: 't', arguments: null }))
+  assert.notEqual(tool({ name: 't' }), tool({ name: 't', arguments: { a: 1 } }))
+  assert.equal(engine.check({ ...base, action: { argv: ['ls', '-l'] } }).resource, 'db')
+  assert.equal(engine.check({ ...base, action: { http: { method: 'GET', url: 'https://x.example/' } } }).effect, 'deny')
+
+  const refused = [
+    [{ ...base, principal: null }, /invalid type: null/],
+    [{ ...base, principal: { id: 'agent:a', groups: null } }, /invalid type: null/],
+    [{ ...base, principal: { id: 'agent:a', group: [] } }, /unknown field `group`/],
+    [{ ...base, principal: { groups: [] } }, /missing field `id`/],
+    [{ ...base, resource: 7 }, /invalid type: integer `7`, expected a string/],
+    [{ ...base, action: { sql: 'SELECT 1', command: 'ls' } }, /invalid request/],
+    [{ ...base, action: { sql: 1 } }, /invalid type/],
+    [{ ...base, action: { argv: 'ls' } }, /invalid type/],
+    [{ ...base, action: { http: { method: 'GET', url: 'https://x.example/', body: '' } } }, /unknown field `body`/],
+    [{ ...base, action: { tool: { arguments: {} } } }, /missing field `name`/],
+    [{ ...base, token: 5 }, /invalid type/],
+    [Object.assign(Object.create({ inherited: 1 }), base), /unknown field `inherited`/],
+    [null, /invalid type: null, expected struct Request/],
+    ['SELECT 1', /invalid type: string/],
+    [[], /invalid request/],
+  ]
+  for (const [request, message] of refused) {
+    throwsCode(() => engine.check(request), 'WRIT_REQUEST', (e) => assert.match(e.message, message))
+    await assert.rejects(engine.checkAsync(request), (e) => e.code === 'WRIT_REQUEST' && message.test(e.message))
+  }
+  // What cannot be a JSON value at all is napi-rs's error, thrown at once, as before.
+  assert.throws(() => engine.check(undefined), /undefined cannot be represented/)
+  assert.throws(() => engine.check({ ...base, action: { argv: ['ls', undefined] } }), /undefined cannot be represented/)
+  assert.throws(() => engine.checkAsync({ ...base, action: { argv: ['ls', () => 1] } }), /functions cannot be represented/)
+})
+
 test('a JSON policy compiles too', () => {
   const engine = Engine.fromString(
     JSON.stringify({
@@ -92,9 +145,35 @@ test('a JSON policy compiles too', () => {
   assert.equal(engine.checkCommand('agent:a', 'sh', 'ls; rm -rf /').effect, 'deny')
 })
 
-test('decisions are typed plain objects', () => {
+// The fields of a decision in the order of its JSON (toJSON, JSON.stringify): the order of
+// the plain-object decisions of earlier versions, which napi-rs gives (the fields that are
+// always there, then the optional ones).
+const FIELDS = ['effect', 'rules', 'reason', 'digest', 'policy', 'parts', 'maskedColumns', 'resource', 'delegates', 'approval', 'view', 'mask', 'principal']
+
+// What the getters say, as a plain object in JSON order, absent fields left out: what
+// toJSON must give, byte for byte once stringified.
+function fromGetters(d) {
+  const out = {}
+  for (const key of FIELDS) {
+    if (d[key] !== undefined) out[key] = d[key]
+  }
+  return out
+}
+
+function assertJsonMatchesGetters(d) {
+  assert.ok(d instanceof writ.Decision, 'a native Decision')
+  const json = d.toJSON()
+  assert.deepEqual(Object.getPrototypeOf(json), Object.prototype, 'toJSON gives a plain object')
+  assert.deepEqual(json, fromGetters(d))
+  assert.deepEqual(Object.keys(json), Object.keys(fromGetters(d)), 'same keys in the same order')
+  assert.equal(JSON.stringify(d), JSON.stringify(fromGetters(d)))
+  assert.equal(JSON.stringify(d), JSON.stringify(json))
+}
+
+test('decisions are native objects with typed fields', () => {
   const engine = Engine.fromString(DB)
   const d = engine.checkSql('agent:a', 'db', 'SELECT id, email FROM users', ['analysts'])
+  assert.ok(d instanceof writ.Decision)
   assert.equal(d.effect, 'allow')
   assert.deepEqual(d.rules, ['reads'])
   assert.equal(d.reason, 'reads are fine')
@@ -106,21 +185,59 @@ test('decisions are typed plain objects', () => {
   assert.equal(d.parts.length, 1)
   assert.equal(d.parts[0].effect, 'allow')
   assert.equal(d.view.sql.statements[0].kind, 'select')
+  assert.equal(typeof d.mask, 'object')
   assert.deepEqual(d.approval, { status: 'none' })
   assert.deepEqual(d.delegates, [])
-  assert.deepEqual(Object.getPrototypeOf(d), Object.prototype)
+  assert.deepEqual(Object.keys(d.toJSON()), FIELDS)
 
   const denied = engine.checkSql('agent:a', 'db', 'SELECT 1; DROP TABLE users')
   assert.equal(denied.effect, 'deny')
   assert.deepEqual(denied.rules, ['no-drop'])
   assert.equal(denied.parts.length, 2)
-  assert.equal(denied.mask ?? null, null)
+  assert.equal(denied.mask, undefined)
+  assert.ok(!('mask' in denied.toJSON()), 'an absent mask is left out of toJSON')
 
   const unknown = engine.checkSql('agent:a', 'nowhere', 'SELECT 1')
   assert.equal(unknown.effect, 'deny')
 
   const same = engine.check({ principal: { id: 'agent:a', groups: ['analysts'] }, resource: 'db', action: { sql: 'SELECT id, email FROM users' } })
   assert.equal(same.digest, d.digest)
+  assert.deepEqual(same.toJSON(), d.toJSON())
+})
+
+test('a decision is read-only and cannot be made by hand', () => {
+  const engine = Engine.fromString(DB)
+  const d = engine.checkSql('agent:a', 'db', 'SELECT id, email FROM users')
+  d.rules.push('forged')
+  d.parts[0].effect = 'deny'
+  assert.deepEqual(d.rules, ['reads'], 'a read returns a copy')
+  assert.equal(d.parts[0].effect, 'allow')
+  assert.throws(() => {
+    d.effect = 'deny'
+  }, TypeError)
+  assert.equal(d.effect, 'allow')
+  assert.throws(() => new writ.Decision())
+})
+
+test('getters agree with toJSON, and JSON.stringify writes toJSON', () => {
+  const engine = Engine.fromString(DB)
+  const lean = Engine.fromString(DB, 'yaml', { views: false })
+  const decisions = [
+    engine.checkSql('agent:a', 'db', 'SELECT id, email FROM users', ['analysts']),
+    engine.checkSql('agent:a', 'db', 'SELECT 1; DROP TABLE users'),
+    engine.checkSql('agent:a', 'db', 'ALTER TABLE users ADD COLUMN x int'),
+    engine.checkSql('agent:a', 'nowhere', 'SELECT 1'),
+    engine.check({ resource: 'db', action: { sql: 'SELECT 1' }, token: 'not.a.jwt' }),
+    lean.checkSql('agent:a', 'db', 'SELECT id, email FROM users'),
+    Engine.fromPath(join(policies, 'mcp-agent')).checkTool('agent:mcp-analyst', 'mcp', 'postgres_query', { query: 'SELECT region FROM orders' }),
+    Engine.fromPath(join(policies, 'coding-agent-shell')).checkCommand('agent:coder', 'workspace', 'ls -la', ['coding-agents']),
+  ]
+  for (const d of decisions) assertJsonMatchesGetters(d)
+  // A request refused before a principal was established has none: left out, not null.
+  const noPrincipal = decisions[4]
+  assert.equal(noPrincipal.effect, 'deny')
+  assert.equal(noPrincipal.principal, undefined)
+  assert.ok(!('principal' in noPrincipal.toJSON()))
 })
 
 test('tool calls route their SQL argument', () => {
@@ -169,8 +286,14 @@ test('maskRows refuses what must not be returned, and rows of the wrong shape', 
   throwsCode(() => engine.maskRows(d, ['id', 'email'], [[1, 'a@b.c'], { id: 2 }]), 'WRIT_MASK', (e) =>
     assert.equal(e.kind, 'shape'),
   )
-  // A forged effect is still an effect: the decision object is validated.
-  throwsCode(() => engine.maskRows({ ...d, effect: 'maybe' }, ['id'], [[1]]), 'InvalidArg')
+  // Only a Decision a check returned is taken back: a plain object could carry any plan.
+  const plain = /must be a Decision returned by an Engine check, not a plain object/
+  throwsCode(() => engine.maskRows(d.toJSON(), ['id', 'email'], [[1, 'a@b.c']]), 'WRIT_REQUEST', (e) => assert.match(e.message, plain))
+  const forged = { ...d.toJSON(), mask: { columns: [] }, maskedColumns: [] }
+  throwsCode(() => engine.maskRows(forged, ['id', 'email'], [[1, 'a@b.c']]), 'WRIT_REQUEST', (e) => assert.match(e.message, plain))
+  throwsCode(() => engine.maskRows({ ...d, effect: 'allow' }, ['id'], [[1]]), 'WRIT_REQUEST')
+  throwsCode(() => engine.maskRows(null, ['id'], [[1]]), 'WRIT_REQUEST')
+  throwsCode(() => engine.maskRows(Object.create(writ.Decision.prototype), ['id'], [[1]]), 'WRIT_REQUEST')
 })
 
 test('a keyed mask method needs the host key', () => {
@@ -208,6 +331,11 @@ test('maskRowsAsync runs concurrently on the pool without mixing results', async
     assert.equal(e.kind, 'not_allowed')
     return true
   })
+  await assert.rejects(engine.maskRowsAsync(d.toJSON(), ['id', 'email', 'note'], [[1, 'a@b.c', 'x']]), (e) => {
+    assert.equal(e.code, 'WRIT_REQUEST')
+    assert.match(e.message, /not a plain object/)
+    return true
+  })
 })
 
 test('checkAsync agrees with check and rejects malformed requests with a code', async () => {
@@ -216,7 +344,11 @@ test('checkAsync agrees with check and rejects malformed requests with a code', 
   const requests = lines.map((command) => ({ principal: { id: 'agent:coder', groups: ['coding-agents'] }, resource: 'workspace', action: { command } }))
   const sync = requests.map((r) => engine.check(r))
   const async = await Promise.all(requests.concat(requests).map((r) => engine.checkAsync(r)))
-  async.forEach((d, i) => assert.deepEqual(d, sync[i % sync.length]))
+  async.forEach((d, i) => {
+    assert.ok(d instanceof writ.Decision)
+    assert.deepEqual(d.toJSON(), sync[i % sync.length].toJSON())
+    assertJsonMatchesGetters(d)
+  })
   await assert.rejects(engine.checkAsync({ resource: 'x' }), (e) => e.code === 'WRIT_REQUEST')
 })
 
@@ -401,8 +533,9 @@ test('views: false leaves the view out of decisions, nothing else', () => {
   const a = full.checkSql('agent:a', 'db', 'SELECT id, email FROM users')
   const b = lean.checkSql('agent:a', 'db', 'SELECT id, email FROM users')
   assert.ok(a.view)
-  assert.equal(b.view ?? null, null)
-  assert.deepEqual({ ...a, view: null }, { ...b, view: null })
+  assert.equal(b.view, undefined)
+  assert.ok(!('view' in b.toJSON()))
+  assert.deepEqual({ ...a.toJSON(), view: null }, { ...b.toJSON(), view: null })
   const masked = lean.maskRows(b, ['id', 'email'], [[1, 'ann@example.com']])
   assert.deepEqual(masked.rows, [[1, '***@example.com']])
 })

@@ -14,7 +14,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js'
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 
 const require = createRequire(import.meta.url)
-const { Engine, SigningKey, signApproval } = require('../index.js')
+const { Decision, Engine, SigningKey, signApproval } = require('../index.js')
 const { guardServer, decisionOf, APPROVAL_META_KEY, DECISION_META_KEY } = require('../mcp.js')
 
 const policies = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'policies')
@@ -216,7 +216,8 @@ test('a tool handler masks its result with the decision that let it run', async 
   const seen = []
   server.registerTool('query', { inputSchema: { sql: z.string() } }, async ({ sql }, extra) => {
     const decision = decisionOf(extra)
-    seen.push(decision.effect)
+    // The native decision itself, which maskRows takes back (it refuses plain copies).
+    seen.push(decision instanceof Decision ? decision.effect : 'not a Decision')
     const masked = engine.maskRows(decision, ['id', 'email'], [[1, 'ann@example.com']])
     return { content: [{ type: 'text', text: JSON.stringify(masked.rows) }] }
   })

@@ -3,11 +3,13 @@
 // gives exactly the decision of its line in e2e/parity/decisions.jsonl: the JSON that
 // `writ eval` prints and the Rust, Python and C suites compare with (see e2e/parity/README.md).
 //
-// A Node decision is a plain object: the JSON contract's fields (effect, rules, reason, digest,
-// policy, parts, view, mask) plus what the host adds (maskedColumns, principal, resource,
-// delegates, approval). The contract's fields are compared exactly with the golden decision.
-// napi-rs leaves an absent optional field out of the object: no `view` stands for the JSON's
-// `"view": null`, and no `mask` for the JSON leaving it out.
+// A Node decision is a native `Decision` whose getters convert on read; its JSON
+// (`JSON.stringify`, through `toJSON()`) has the contract's fields (effect, rules, reason,
+// digest, policy, parts, view, mask) plus what the host adds (maskedColumns, principal,
+// resource, delegates, approval). The contract's fields of the parsed JSON are compared
+// exactly with the golden decision, and so are the getters'. An absent field is left out of
+// the JSON (and reads `undefined`): no `view` stands for the golden JSON's `"view": null`,
+// and no `mask` for the golden JSON leaving it out.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
@@ -16,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const { Engine } = require('../index.js')
+const { Decision, Engine } = require('../index.js')
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const parity = join(repo, 'e2e', 'parity')
@@ -41,8 +43,17 @@ function engineFor(pack) {
   return engines.get(pack)
 }
 
-// The JSON contract's part of a Node decision, as the JSON would carry it.
+// The JSON contract's part of a Node decision's JSON, as the golden JSON carries it.
 function contract(decision) {
+  assert.ok(decision instanceof Decision, 'a native Decision')
+  const json = JSON.parse(JSON.stringify(decision))
+  const viaGetters = contractOf(Object.fromEntries(CONTRACT.concat(HOST_FIELDS).filter((k) => decision[k] !== undefined).map((k) => [k, decision[k]])))
+  const out = contractOf(json)
+  assert.deepEqual(viaGetters, out, 'the getters say what the JSON says')
+  return out
+}
+
+function contractOf(decision) {
   for (const key of Object.keys(decision)) {
     assert.ok(CONTRACT.includes(key) || HOST_FIELDS.includes(key), `unexpected field ${key}`)
   }

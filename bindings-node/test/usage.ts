@@ -1,7 +1,7 @@
 // Compiled (not run) by types.test.mjs: the committed declarations (index.d.ts, mcp.d.ts)
 // must describe the API as the tests and examples use it.
 import { Engine, SigningKey, generateKey, mintGrant, signApproval } from '../index'
-import type { Decision, Effect, MaskResult, Request } from '../index'
+import type { Decision, DecisionJson, Effect, MaskResult, Principal, Request } from '../index'
 import { guardServer, decisionOf, APPROVAL_META_KEY } from '../mcp'
 
 const engine: Engine = Engine.fromString('version: 1', 'yaml', { now: 1, maskKey: Buffer.alloc(32) })
@@ -11,6 +11,11 @@ const e: Effect = d.effect
 const allowed: boolean = e === 'allow' || e === 'approval_required' || e === 'deny'
 const cols: string[] = d.maskedColumns
 const m: MaskResult = engine.maskRows(d, ['a'], [[1]])
+const json: DecisionJson = d.toJSON()
+const view: Record<string, any> | undefined = d.view
+const who: Principal | undefined = d.principal
+// @ts-expect-error: a plain object is not a Decision (maskRows refuses it at run time too)
+engine.maskRows(json, ['a'], [[1]])
 const counts: Record<string, number> = m.counts
 async function later(): Promise<void> {
   const a: Decision = await engine.checkAsync({ resource: 'db', action: { command: 'ls' } })
@@ -33,4 +38,4 @@ const wrong: Effect = 'maybe'
 // @ts-expect-error: an action has exactly the documented shapes
 const badAction: Request = { resource: 'db', action: { ftp: 'x' } }
 
-export { allowed, cols, counts, later, grant, token, version, maybe, metaKey, wrong, badAction }
+export { view, who, allowed, cols, counts, later, grant, token, version, maybe, metaKey, wrong, badAction }
