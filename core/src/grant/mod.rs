@@ -377,15 +377,15 @@ impl Grant {
         let segment = envelope::seal(DOMAIN, &envelope::compact_json(&link), key);
         // The parent's seal is left behind: the child's grant ends with its own.
         let (mut links, mut segments) = base;
-        let seal = Seal {
-            kid: key.kid().to_owned(),
-            chain: String::new(),
-            links: links.len() + 1,
-            leaf: link.id.clone(),
-        };
+        let leaf = link.id.clone();
         links.push(link);
         segments.push(segment);
-        let seal = Seal { chain: chain_hash(&segments), ..seal };
+        let seal = Seal {
+            kid: key.kid().to_owned(),
+            chain: chain_hash(&segments),
+            links: segments.len(),
+            leaf,
+        };
         let seal = envelope::seal(SEAL_DOMAIN, &envelope::compact_json(&seal), key);
         Ok(Grant { links, segments, seal })
     }
