@@ -155,8 +155,8 @@ impl Request {
                 method: h.method.trim().to_ascii_uppercase(),
                 url: h.url.trim(),
             },
-            // serde_json keeps object keys sorted, and numbers are written in one spelling,
-            // so equal arguments serialize equally.
+            // `canonical` sorts object keys and writes numbers in one spelling, so equal
+            // arguments serialize equally.
             Action::Tool(t) => {
                 CanonicalAction::Tool { name: &t.name, arguments: canonical(&t.arguments) }
             }
@@ -215,7 +215,14 @@ pub(crate) fn canonical(value: &serde_json::Value) -> serde_json::Value {
                 }
             }
             serde_json::Value::Array(items) => stack.extend(items.iter_mut()),
-            serde_json::Value::Object(map) => stack.extend(map.values_mut()),
+            serde_json::Value::Object(map) => {
+                // Sorted here, not left to `serde_json::Map`: a host whose build enables
+                // serde_json's `preserve_order` feature (cedar-policy does, among many) gets
+                // maps that keep the order of the request's text, and the digest would then
+                // depend on it.
+                map.sort_keys();
+                stack.extend(map.values_mut());
+            }
             _ => {}
         }
     }

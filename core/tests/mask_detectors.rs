@@ -360,3 +360,18 @@ fn finding_debug_and_json_never_hold_the_value() {
     assert!(!json.contains("4111"));
     assert!(json.contains("\"type\":\"credit_card\""));
 }
+
+#[test]
+fn digit_free_ipv6_is_found_at_every_offset() {
+    // The byte gate reads 64-byte chunks; an address with no digit is flagged by its colons,
+    // which may fall one in each of two chunks. Every offset over three chunks is tried, with
+    // filler that has neither digits nor colons.
+    for address in ["dead:beef::cafe", "fade:bead:cafe::", "::cafe:babe:face", "abcd:ef::ab"] {
+        for offset in 0..200 {
+            let text = format!("{} {address} and then some more words", "x".repeat(offset));
+            let found: Vec<&str> =
+                det().scan(&text).iter().map(|f| &text[f.start..f.end]).collect();
+            assert_eq!(found, [address], "{address} at byte {}", offset + 1);
+        }
+    }
+}
