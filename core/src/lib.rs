@@ -56,14 +56,19 @@ pub use request::{Action, HttpRequest, Principal, Request, ToolCall};
 
 /// Lowercase hexadecimal of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut out, bytes);
+    out
+}
+
+/// `bytes` in lower-case hex, appended to `out`.
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
     // A table lookup per nibble: `write!("{b:02x}")` per byte was a third of a tool-call
     // check's time (benches/README.md, the group/resource decisions).
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         for nibble in [b >> 4, b & 0x0f] {
             out.push(char::from(DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0')));
         }
     }
-    out
 }

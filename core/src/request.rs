@@ -132,7 +132,7 @@ impl Request {
     /// describe the principal, not the request.
     pub fn digest(&self) -> String {
         #[derive(Serialize)]
-        struct Canonical<'a> {
+        struct CanonicalRequest<'a> {
             v: u32,
             principal: &'a str,
             resource: &'a str,
@@ -145,7 +145,7 @@ impl Request {
             Command(&'a str),
             Argv(&'a [String]),
             Http { method: String, url: &'a str },
-            Tool { name: &'a str, arguments: serde_json::Value },
+            Tool { name: &'a str, arguments: Canonical<'a> },
         }
         let action = match &self.action {
             Action::Sql(text) => CanonicalAction::Sql(normalize_sql_for_digest(text)),
@@ -155,29 +155,27 @@ impl Request {
                 method: h.method.trim().to_ascii_uppercase(),
                 url: h.url.trim(),
             },
-            // `canonical` sorts object keys and writes numbers in one spelling, so equal
+            // `Canonical` writes object keys sorted and numbers in one spelling, so equal
             // arguments serialize equally.
             Action::Tool(t) => {
-                CanonicalAction::Tool { name: &t.name, arguments: canonical(&t.arguments) }
+                CanonicalAction::Tool { name: &t.name, arguments: Canonical(&t.arguments) }
             }
         };
-        let canonical =
-            Canonical { v: 1, principal: &self.principal.id, resource: &self.resource, action };
-        // Serialized straight into the hash, without a buffer. Serializing plain strings and
-        // numbers cannot fail.
-        struct Hashing(Sha256);
-        impl std::io::Write for Hashing {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                self.0.update(bytes);
-                Ok(bytes.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut hashing = Hashing(Sha256::new());
-        let _ = serde_json::to_writer(&mut hashing, &canonical);
-        format!("sha256:{}", crate::hex(&hashing.0.finalize()))
+        let request = CanonicalRequest {
+            v: 1,
+            principal: &self.principal.id,
+            resource: &self.resource,
+            action,
+        };
+        // Serialized into a buffer, then hashed. Serializing strings, numbers and JSON values
+        // into a Vec cannot fail.
+        let mut text = Vec::with_capacity(128);
+        let _ = serde_json::to_writer(&mut text, &request);
+        let hash = Sha256::digest(&text);
+        let mut out = String::with_capacity(7 + 2 * hash.len());
+        out.push_str("sha256:");
+        crate::push_hex(&mut out, &hash);
+        out
     }
 }
 
@@ -198,38 +196,49 @@ impl Principal {
     }
 }
 
-/// `value` with every number that is a whole number within the 64-bit integer range written as
-/// an integer: `1.0` becomes `1`, `-0.0` becomes `0`, `5000000000.0` becomes `5000000000`.
+/// A JSON value as the digest writes it: object keys sorted, and every number that is a whole
+/// number within the 64-bit integer range written as an integer (`1.0` as `1`, `-0.0` as `0`,
+/// `5000000000.0` as `5000000000`). Written from the borrowed value, without a copy.
 ///
 /// The front ends hand the engine the same JSON number in different spellings: `serde_json`
 /// keeps `1.0` a float, JavaScript has no integers (the Node binding receives `1` for `1.0`, and
-/// a float for any whole number beyond 32 bits), Python keeps what `json.loads` made.
-pub(crate) fn canonical(value: &serde_json::Value) -> serde_json::Value {
-    let mut value = value.clone();
-    let mut stack = vec![&mut value];
-    while let Some(item) = stack.pop() {
-        match item {
-            serde_json::Value::Number(n) => {
-                if let Some(whole) = whole_number(n) {
-                    *n = whole;
+/// a float for any whole number beyond 32 bits), Python keeps what `json.loads` made. Keys are
+/// sorted here, not left to `serde_json::Map`: a host whose build enables serde_json's
+/// `preserve_order` feature (cedar-policy does, among many) gets maps that keep the order of
+/// the request's text, and the digest would then depend on it.
+struct Canonical<'a>(&'a serde_json::Value);
+
+impl Serialize for Canonical<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        use serde_json::Value;
+        match self.0 {
+            Value::Number(n) => match whole_number(n) {
+                Some(whole) => whole.serialize(serializer),
+                None => n.serialize(serializer),
+            },
+            Value::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&Canonical(item))?;
                 }
+                seq.end()
             }
-            serde_json::Value::Array(items) => stack.extend(items.iter_mut()),
-            serde_json::Value::Object(map) => {
-                // Sorted here, not left to `serde_json::Map`: a host whose build enables
-                // serde_json's `preserve_order` feature (cedar-policy does, among many) gets
-                // maps that keep the order of the request's text, and the digest would then
-                // depend on it.
-                map.sort_keys();
-                stack.extend(map.values_mut());
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let mut out = serializer.serialize_map(Some(entries.len()))?;
+                for (key, value) in entries {
+                    out.serialize_entry(key, &Canonical(value))?;
+                }
+                out.end()
             }
-            _ => {}
+            other => other.serialize(serializer),
         }
     }
-    value
 }
 
-/// True when `a` and `b` are the same JSON value, numbers compared as [`canonical`] writes them.
+/// True when `a` and `b` are the same JSON value, numbers compared as [`Canonical`] writes them.
 pub(crate) fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     use serde_json::Value;
     match (a, b) {
