@@ -155,9 +155,20 @@ fn here_documents_in_substitutions_left_open_are_refused() {
         );
         assert!(view.dynamic, "{line:?}");
     }
+    // `<<` inside `$[ ]` (a shift to bash) looped too, with the text closed: `$[ ]` is the
+    // deprecated spelling of `$(( ))`, and a `<<` in it is refused.
+    for line in ["$[$[]<< ] ", "echo $[1 << 2]", "x=$[ $[1] + (2 << 3) ]"] {
+        let view = parse_line(line, &limits);
+        assert!(
+            view.error.as_deref().is_some_and(|e| e.contains("inside the deprecated arithmetic")),
+            "{line:?}: {view:?}"
+        );
+        assert!(view.dynamic, "{line:?}");
+    }
     for line in [
         "cat <<< hi",
         "echo $((1 << 4))",
+        "echo $[1 + 2] $((3 << 1))",
         "cat <<EOF\nhi\nEOF",
         "x=$(cat <<EOF\nhi\nEOF\n)",
         "git log --format='%h <<%s>>' $(git rev-parse HEAD)",

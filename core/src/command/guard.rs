@@ -6,7 +6,8 @@
 //!   `<<\x0c `, `<<""` at end of input): rejected, whether quoted or not (a
 //!   false positive only costs a denial);
 //! * here-document operators in text that ends inside an open `$( )`, `$(( ))`,
-//!   `$[ ]`, `${ }`, backquote or quote (brush-parser 0.4.0 can loop forever on them);
+//!   `$[ ]`, `${ }`, backquote or quote, and `<<` anywhere inside `$[ ]`
+//!   (brush-parser 0.4.0 can loop forever on them);
 //! * structural nesting depth, computed by a small quote-aware state machine
 //!   that needs no recursion;
 //! * subscripts in words that start like an array-element assignment
@@ -50,7 +51,7 @@ pub(crate) fn prepare(code: &str, limits: &Limits) -> Result<String, Refused> {
     check_here_tags(&text)?;
     check_fd_numbers(&text)?;
     check_parens(&text, limits)?;
-    let (depth, open_at_end) = nesting(&text);
+    let Nesting { depth, open_at_end, shift_in_dollar_bracket } = nesting(&text);
     // brush-parser 0.4.0's tokenizer loops forever, with memory growing, when the text ends
     // inside a substitution holding a here-document operator whose body has not started (found
     // by fuzzing: `$(cat <<  c `, with exactly those blanks, or the line continued by a
@@ -60,6 +61,16 @@ pub(crate) fn prepare(code: &str, limits: &Limits) -> Result<String, Refused> {
         return Err(Refused::from(
             "a here-document operator in a substitution or quote left open at the end \
              (refused: the grammar cannot terminate on it)"
+                .to_owned(),
+        ));
+    }
+    // `<<` inside `$[ ]` is a left shift to bash, but brush-parser 0.4.0's tokenizer can take
+    // it for a here-document operator and loop forever, with memory growing (found by
+    // fuzzing: `$[$[]<< ] `). `$[ ]` is the deprecated spelling of `$(( ))`: refused.
+    if shift_in_dollar_bracket {
+        return Err(Refused::from(
+            "`<<` inside the deprecated arithmetic `$[ ]` (refused: the grammar cannot \
+             terminate on it; write `$(( ))`)"
                 .to_owned(),
         ));
     }
@@ -261,15 +272,26 @@ fn is_cmd_like(ctx: Ctx) -> bool {
     matches!(ctx, Ctx::Cmd | Ctx::Backtick | Ctx::Case { .. } | Ctx::Keyword)
 }
 
-/// Maximum structural nesting depth of `text` (see module docs), and whether a context is
-/// still open at its end.
-pub(crate) fn nesting(text: &str) -> (usize, bool) {
+/// What [`nesting`] found.
+pub(crate) struct Nesting {
+    /// The deepest structural nesting.
+    pub(crate) depth: usize,
+    /// True when the text ends inside a substitution, a quote or a compound command.
+    pub(crate) open_at_end: bool,
+    /// True when `<<` occurs inside `$[ ]` (at any depth of arithmetic within it).
+    pub(crate) shift_in_dollar_bracket: bool,
+}
+
+/// Maximum structural nesting depth of `text` (see module docs), whether a context is still
+/// open at its end, and whether `$[ ]` holds a `<<`.
+pub(crate) fn nesting(text: &str) -> Nesting {
     let chars: Vec<char> = text.chars().collect();
     let mut stack: Vec<Ctx> = vec![Ctx::Cmd];
     let mut max_depth = 0usize;
     let mut i = 0usize;
     let mut at_cmd_start = true;
     let mut in_word = false;
+    let mut shift_in_dollar_bracket = false;
     while let Some(&c) = chars.get(i) {
         max_depth = max_depth.max(stack.len().saturating_sub(1));
         let top = stack.last().copied().unwrap_or(Ctx::Cmd);
@@ -304,6 +326,12 @@ pub(crate) fn nesting(text: &str) -> (usize, bool) {
                 continue;
             }
             Ctx::Arith { parens, bracket } => {
+                if c == '<'
+                    && next == Some('<')
+                    && stack.iter().any(|x| matches!(x, Ctx::Arith { bracket: true, .. }))
+                {
+                    shift_in_dollar_bracket = true;
+                }
                 match c {
                     '(' => {
                         stack.pop();
@@ -481,7 +509,11 @@ pub(crate) fn nesting(text: &str) -> (usize, bool) {
             at_cmd_start = false;
         }
     }
-    (max_depth.max(stack.len().saturating_sub(1)), stack.len() > 1)
+    Nesting {
+        depth: max_depth.max(stack.len().saturating_sub(1)),
+        open_at_end: stack.len() > 1,
+        shift_in_dollar_bracket,
+    }
 }
 
 /// End of a run of plain word characters starting at `i`.
