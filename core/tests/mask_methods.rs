@@ -636,7 +636,39 @@ fn build_error_bad_method_parameters() {
         .default_method(Method::Redact { token: Some("see 10.0.0.1".into()) })
         .build()
         .unwrap_err();
-    assert!(err.to_string().contains("looks like sensitive content"));
+    assert!(err.to_string().contains("is itself detected as `ipv4`"), "{err}");
+}
+
+#[test]
+fn a_custom_pattern_that_matches_a_redaction_token_is_refused() {
+    // Every `[REDACTED:<type>]` holds `REDACTED`: a second masking pass would mask the token.
+    let pattern = |regex: &str| CustomPattern::new("employee_id", regex);
+    let err = Detectors::builder().custom(pattern(r"\b[A-Z]{8}\b")).build().unwrap_err();
+    assert!(
+        err.to_string().contains(":credit_card]` is itself detected as `employee_id`"),
+        "{err}"
+    );
+    let err = Detectors::builder().custom(pattern(r"REDACTED:employee")).build().unwrap_err();
+    assert!(
+        err.to_string().contains("`[REDACTED:employee_id]` is itself detected as `employee_id`"),
+        "{err}"
+    );
+    // The column token too.
+    let err = Detectors::builder().custom(pattern(r"\[REDACTED\]")).build().unwrap_err();
+    assert!(err.to_string().contains("`[REDACTED]` is itself detected"), "{err}");
+    // With a token of its own the pattern does not match, the configuration builds, and
+    // masking twice equals masking once.
+    let d = Detectors::builder()
+        .custom(pattern(r"\bE-[0-9]{6}\b"))
+        .method(
+            EntityType::custom("employee_id"),
+            Method::Redact { token: Some("<employee>".into()) },
+        )
+        .build()
+        .unwrap();
+    let once = d.mask_text("badge E-123456 and REDACTED", None).text.into_owned();
+    assert_eq!(once, "badge <employee> and REDACTED");
+    assert_eq!(d.mask_text(&once, None).text, once);
 }
 
 // ------------------------------------------------------------------ bulk

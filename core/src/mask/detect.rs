@@ -485,21 +485,55 @@ impl DetectorsBuilder {
             key,
         };
         let det = Detectors { inner: Arc::new(inner) };
-        // A redaction token must not itself look like sensitive content,
-        // or masking would not be idempotent.
-        let mut tokens: Vec<&Method> = det.inner.methods.iter().map(|(_, m)| m).collect();
-        tokens.push(&det.inner.default_method);
-        for m in tokens {
-            if let Method::Redact { token: Some(t) } = m
-                && !det.scan(t).is_empty()
-            {
+        det.check_tokens()?;
+        Ok(det)
+    }
+}
+
+impl Detectors {
+    /// Refuse a configuration whose fixed output is itself detected: a configured `redact`
+    /// token, the default `[REDACTED:<type>]` of every type that can be found (what `redact`
+    /// without a token writes, and what `email` falls back to and a crafted chain fails closed
+    /// to), and the column token [`COLUMN_REDACTION`](super::method::COLUMN_REDACTION). A custom
+    /// pattern such as `REDACTED` or `[A-Z]{8}` would otherwise mask a token again each time
+    /// masked text is masked, and masking would not be idempotent.
+    fn check_tokens(&self) -> Result<(), MaskError> {
+        let inner = &*self.inner;
+        // (whose output, the token, what to change)
+        let mut tokens: Vec<(String, String, &str)> = Vec::new();
+        let configured = inner.methods.iter().map(|(t, m)| (t.as_str(), m));
+        for (t, m) in configured.chain([("default", &inner.default_method)]) {
+            if let Method::Redact { token: Some(token) } = m {
+                tokens.push((t.to_owned(), token.clone(), "the token or the pattern"));
+            }
+        }
+        let found = EntityType::BUILTIN
+            .iter()
+            .filter(|t| self.on(t))
+            .cloned()
+            .chain(inner.customs.iter().flat_map(|c| c.specs.iter().map(|(t, _)| t.clone())));
+        for t in found {
+            tokens.push((
+                t.as_str().to_owned(),
+                format!("[REDACTED:{}]", t.as_str()),
+                "the pattern",
+            ));
+        }
+        let column = super::method::COLUMN_REDACTION.to_owned();
+        tokens.push(("column".to_owned(), column, "the pattern"));
+        for (entity, token, change) in tokens {
+            if let Some(f) = self.scan(&token).first() {
                 return Err(MaskError::InvalidMethod {
-                    entity: "redact".to_owned(),
-                    reason: "the redaction token itself looks like sensitive content".to_owned(),
+                    entity,
+                    reason: format!(
+                        "the redaction token `{token}` is itself detected as `{}`, so masked \
+                         text would be masked again: change {change}",
+                        f.entity.as_str()
+                    ),
                 });
             }
         }
-        Ok(det)
+        Ok(())
     }
 }
 
