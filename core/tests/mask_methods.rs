@@ -1018,3 +1018,29 @@ fn a_subset_of_detectors_still_finds_what_the_full_set_finds_of_its_types() {
     }
     assert!(all.len() >= 9, "{all:?}");
 }
+
+#[test]
+fn a_hash_is_not_hashed_again_by_a_pattern_that_matches_inside_it() {
+    // A custom pattern for 24-hex session ids also matches the hex digits of a `hash` output
+    // (`h:` + 24 hex). Masking masked text must leave those alone.
+    let d = Detectors::builder()
+        .hmac_key(KEY)
+        .custom(CustomPattern::new("session", r"\b[0-9a-f]{24}\b"))
+        .method(EntityType::custom("session"), Method::Hash)
+        .method(EntityType::Email, Method::Hash)
+        .build()
+        .unwrap();
+    let text = "sid 0123456789abcdef01234567 for jane@example.com";
+    let once = d.mask_text(text, None).text.into_owned();
+    assert!(!once.contains("0123456789abcdef01234567") && !once.contains("jane@"), "{once}");
+    assert_eq!(once.matches("h:").count(), 2, "{once}");
+    let twice = d.mask_text(&once, None);
+    assert_eq!(twice.text, once);
+    assert!(twice.counts.is_empty(), "{:?}", twice.counts);
+    // Glued to a word, or not right after `h:`, the same digits are not a hash output: the
+    // session id in them is masked.
+    for text in ["xh:0123456789abcdef01234567", "h: 0123456789abcdef01234567"] {
+        let masked = d.mask_text(text, None).text.into_owned();
+        assert!(!masked.contains("0123456789abcdef01234567"), "{text} -> {masked}");
+    }
+}

@@ -68,11 +68,17 @@ impl Detectors {
     ) -> Option<String> {
         let mut tmp = None;
         let cache = self.cache_or_new(cache, &mut tmp);
-        self.scan_into(text, Some(&mut *cache), findings);
+        // What `hash` wrote in an earlier pass (`h:` and 24 hex digits) is taken as written in
+        // this one: a pattern that matches inside it (a custom `[0-9a-f]{24}`) would hash the
+        // hash again, and masking masked text would change it.
+        let mut written = Vec::new();
+        if self.writes_hashes() {
+            hash_tokens(text, &mut written);
+        }
+        self.scan_parts(text, None, cache, findings, |f| !inside(&written, f));
         if findings.is_empty() {
             return None;
         }
-        let mut written = Vec::new();
         let mut fresh = Vec::new();
         let mut out = self.replace(text, findings, &mut written, &mut fresh, cache, report);
         let mut view = String::new();
@@ -404,6 +410,23 @@ struct Written {
     end: usize,
     /// Written by `format_preserving`: it looks like what it replaced.
     reshaped: bool,
+}
+
+/// Push the `hash` outputs of `text` (`h:` and [`HASH_HEX_LEN`](super::method::HASH_HEX_LEN)
+/// lower-case hex digits, not glued to a word character on either side) onto `written`, in
+/// order.
+fn hash_tokens(text: &str, written: &mut Vec<Written>) {
+    let h = text.as_bytes();
+    let word = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    let len = super::method::HASH_PREFIX.len() + super::method::HASH_HEX_LEN;
+    for (start, _) in text.match_indices(super::method::HASH_PREFIX) {
+        let end = start + len;
+        let token = text.get(start..end).is_some_and(super::method::is_hash_token);
+        let before = start.checked_sub(1).and_then(|i| h.get(i));
+        if token && !word(before) && !word(h.get(end)) {
+            written.push(Written { start, end, reshaped: false });
+        }
+    }
 }
 
 /// True when `f` lies wholly inside one stretch of `written` (sorted, disjoint).

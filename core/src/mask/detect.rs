@@ -747,6 +747,19 @@ impl Detectors {
         self.inner.key.as_ref()
     }
 
+    /// True when some type is masked with `hash` (and there is a key, without which `hash`
+    /// writes the redaction token).
+    pub(crate) fn writes_hashes(&self) -> bool {
+        let inner = &*self.inner;
+        inner.key.is_some()
+            && inner
+                .methods
+                .iter()
+                .map(|(_, m)| m)
+                .chain([&inner.default_method])
+                .any(|m| matches!(m, Method::Hash))
+    }
+
     /// Find every sensitive value in `text`: sorted, non-overlapping findings.
     pub fn scan(&self, text: &str) -> Vec<Finding> {
         self.scan_with(text, None)
