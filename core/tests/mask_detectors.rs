@@ -375,3 +375,169 @@ fn digit_free_ipv6_is_found_at_every_offset() {
         }
     }
 }
+
+/// Complete `prefix` with a Luhn check digit.
+fn luhn_complete(prefix: &str) -> String {
+    for c in 0..10 {
+        let s = format!("{prefix}{c}");
+        let mut sum = 0;
+        for (i, b) in s.bytes().rev().enumerate() {
+            let mut d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                d *= 2;
+                if d > 9 {
+                    d -= 9;
+                }
+            }
+            sum += d;
+        }
+        if sum % 10 == 0 {
+            return s;
+        }
+    }
+    unreachable!()
+}
+
+/// Values of every floating type at their shortest and longest, with each separator.
+fn gate_values() -> Vec<String> {
+    let mut v: Vec<String> = [
+        "4222222222222",
+        "4111111111111111",
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111",
+        "3782 822463 10005",
+        "3782-822463-10005",
+        "078-05-1120",
+        "+1 415 555 0100",
+        "+44 20 7946 0958",
+        "+4915112345678",
+        "+1.415.555.0100",
+        "+1 (415) 555-0100",
+        "(212) 555-0123",
+        "(212)555-0123",
+        "212.555.0123",
+        "212 555 0123",
+        "212-555-0123",
+        "1-212-555-0123",
+        "0.0.0.1",
+        "10.0.0.1",
+        "255.255.255.255",
+        "::1",
+        "1::",
+        "2001:db8::1",
+        "1:2:3:4:5:6:7:8",
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        "::ffff:10.0.0.1",
+        "1:2:3:4:5:6:1.2.3.4",
+        "dead:beef::cafe",
+        "fade:bead:cafe::",
+        "GB82WEST12345698765432",
+        "GB82 WEST 1234 5698 7654 32",
+        "DE89 3704 0044 0532 0130 00",
+        "FR1420041010050500013M02606",
+        "a@b.co",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    v.push(luhn_complete("411111111111111111"));
+    v.push(format!("{}@{}.example.com", "x".repeat(64), "d".repeat(40)));
+    v
+}
+
+#[test]
+fn every_floating_type_is_found_at_every_offset_of_the_gate() {
+    // The byte gate reads 64-byte chunks and flags one only where a type's shape starts in
+    // it; each value is placed at every offset over three chunks, after filler with digits,
+    // dots and colons that flags nothing itself, and also in SSN context.
+    let d = det();
+    for value in
+        gate_values().iter().map(String::as_str).chain(["ssn 078051120", "ssn 078 05 1120"])
+    {
+        let whole = d.scan(value);
+        assert!(!whole.is_empty(), "{value} is not found on its own");
+        for offset in 0..200 {
+            let filler: String = "ab 12:30 v1.2 x-9 ".chars().cycle().take(offset).collect();
+            let text = format!("{filler}; {value} and 7 more words");
+            let gated = d.scan(&text);
+            assert_eq!(gated, d.scan_ungated(&text), "{value} at byte {}", offset + 1);
+            let found: Vec<&str> = gated.iter().map(|f| &text[f.start..f.end]).collect();
+            let expect: Vec<&str> = whole.iter().map(|f| &value[f.start..f.end]).collect();
+            assert_eq!(found, expect, "{value} at byte {}", offset + 1);
+        }
+    }
+}
+
+#[test]
+fn gated_scan_equals_ungated_scan_on_generated_text() {
+    // A small xorshift generator: lines mixing every type's values with noise built from the
+    // bytes the gate's shapes are made of (digits, ` .-:+@`, capitals).
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let values = gate_values();
+    let noise = [
+        "2026-12-03T07:15:30.123Z",
+        "req=4f3a9c01b2",
+        "v1.12.34",
+        "took=1234ms",
+        "ssn",
+        "SSN:",
+        "Order TEAM-12345",
+        "#123456",
+        "1234.56",
+        "12:30:45",
+        "a::b",
+        "std::vec",
+        "x",
+        "the",
+        "+",
+        "-",
+        ".",
+        ":",
+        "@",
+        "1",
+        "12",
+        "123",
+        "1234",
+        "AB12",
+        "ID99",
+    ];
+    let alphabet = b"0123456789 .-:+@ABZaz(),";
+    let d = det();
+    let mut total = 0usize;
+    for _ in 0..3000 {
+        let mut line = String::new();
+        for _ in 0..(3 + next(10)) {
+            match next(4) {
+                0 => line.push_str(&values[next(values.len())]),
+                1 => line.push_str(noise[next(noise.len())]),
+                _ => {
+                    for _ in 0..next(12) {
+                        line.push(alphabet[next(alphabet.len())] as char);
+                    }
+                }
+            }
+            if next(3) > 0 {
+                line.push(if next(2) == 0 { ' ' } else { ',' });
+            }
+        }
+        let gated = d.scan(&line);
+        assert_eq!(gated, d.scan_ungated(&line), "{line:?}");
+        total += gated.len();
+    }
+    assert!(total > 3000, "only {total} findings");
+    // Whole pages of such lines, so that windows meet and merge.
+    let page: String = (0..400)
+        .map(|i| {
+            let v = &values[i % values.len()];
+            let n = noise[(i * 7) % noise.len()];
+            format!("{n} {v} {}\n", "w".repeat(i % 70))
+        })
+        .collect();
+    assert_eq!(d.scan(&page), d.scan_ungated(&page));
+}

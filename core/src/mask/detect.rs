@@ -11,13 +11,34 @@
 //!    matching pattern of the *literal* `meta::Regex` (built with
 //!    `new_many`) **anchored** at the hit with `Anchored::Pattern`, so tokens
 //!    of any length (JWTs, PEM blocks) are matched without a window.
-//! 2. **Byte gate** — a branch-free pass over 64-byte chunks flags chunks
-//!    holding an ASCII digit, an `@`, or two colons (a digit-free IPv6
-//!    such as `dead:beef::cafe`). Each flagged chunk becomes a window
-//!    (±64 bytes, or −80/+272 around `@` so a whole RFC-sized address fits);
-//!    windows are merged. Every numeric entity contains a digit and every
-//!    e-mail an `@`, and no such entity is longer than its window radius, so
-//!    every entity lies wholly inside one merged window.
+//! 2. **Byte gate** — a branch-free pass over 64-byte chunks (each read with the 16
+//!    bytes after it) flags a chunk where a *shape* of an enabled type starts
+//!    (`chunk_signals`, fixed-size byte-wise passes the compiler vectorises):
+//!    - `@` (e-mail);
+//!    - nine digits in a row, or `DD?DDDD` with `?` one of ` .-` (card, SSN, national
+//!      phone): a card has 13-19 digits, either unseparated (nine in a row) or in groups
+//!      whose first two are `DDDD?DDDD` or `DDDD?DDDDDD` (`?` is ` ` or `-`); an SSN is nine
+//!      digits, or `DDD?DD?DDDD` whose end is `DD?DDDD`; a national phone number ends in
+//!      `[2-9]DD?DDDD` (`?` one of `-. `);
+//!    - `+` then a digit (E.164 phone: the regex starts with `\+[1-9]`);
+//!    - `D.D` three times, each 2 to 4 bytes after the one before (a dotted quad: the last
+//!      digit of one octet, the dot, the first digit of the next; octets of 1 to 3 digits);
+//!    - `::`, or three colons each 2 to 5 bytes after the one before (IPv6: an address
+//!      `Ipv6Addr` parses either holds `::` or has 8 groups, or 6 groups and an IPv4, of 1 to
+//!      4 hex digits, so at least six colons that close);
+//!    - two capital letters then two digits (IBAN: the regex starts `[A-Z]{2}[0-9]{2}`).
+//!
+//!    Every shape lies inside the value (the validated span, not just the regex match: a card
+//!    cut back to its checksum still has 13 digits, so at least its first two groups), and
+//!    starts in it. A flagged chunk becomes a window (±64 bytes, or −80/+272 around `@`
+//!    so a whole RFC-sized address fits); windows are merged. No numeric value is longer than
+//!    64 bytes (an IBAN with a space between every character is the longest), so every
+//!    accepted value lies wholly inside one merged window. Timestamps, dates, versions,
+//!    durations, amounts and ids up to eight digits (what clean logs, tickets and rows are
+//!    full of) have no shape, so most of such text never reaches the regex. Tests:
+//!    `every_floating_type_is_found_at_every_offset_of_the_gate` and
+//!    `gated_scan_equals_ungated_scan_on_generated_text` (against
+//!    [`Detectors::scan_ungated`], which flags every chunk) in `tests/mask_detectors.rs`.
 //! 3. **Floating regex** — one `meta::Regex::new_many` of the unanchored
 //!    patterns (email, IBAN, IPv6, card, SSN, phone, IPv4) runs over each
 //!    window only (the haystack is still the full text, so `\b` look-around
@@ -34,10 +55,9 @@
 //!    findings the longer wins; equal lengths go to the more specific type
 //!    (custom first, then secrets, then IBAN, card, email, SSN, IPv6, phone, IPv4).
 //!
-//! Clean text (no anchor, no digit, no `@`, at most one `:` per 64 bytes)
-//! therefore costs one SIMD literal pass plus one gate pass, allocates
-//! nothing, and `mask_text` returns `Cow::Borrowed`. Text with digits
-//! everywhere (logs) runs the floating regex's lazy DFA over most of it.
+//! Clean text (no anchor, no shape) therefore costs one SIMD literal pass plus one gate
+//! pass, allocates nothing, and `mask_text` returns `Cow::Borrowed`. Text dense with values
+//! runs the floating regex's lazy DFA over most of it.
 //!
 //! All built-in patterns are ASCII and use ASCII word boundaries
 //! (`(?-u:\b)`), which the lazy DFA supports; Unicode text around a finding
@@ -453,18 +473,12 @@ impl DetectorsBuilder {
         let anchor_list = anchors();
         let ac = AnchorSearcher::new(&anchor_list.iter().map(|(p, _)| *p).collect::<Vec<_>>())?;
 
-        let gate_digits = [
-            EntityType::CreditCard,
-            EntityType::Iban,
-            EntityType::UsSsn,
-            EntityType::Phone,
-            EntityType::Ipv4,
-            EntityType::Ipv6,
-        ]
-        .iter()
-        .any(is_on);
-        let gate_at = is_on(&EntityType::Email);
-        let gate_colons = is_on(&EntityType::Ipv6);
+        let mut gate = 0u8;
+        for (bit, types) in GATE_SIGNALS {
+            if types.iter().any(is_on) {
+                gate |= bit;
+            }
+        }
 
         let inner = Inner {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -476,9 +490,7 @@ impl DetectorsBuilder {
             secret,
             customs,
             enabled,
-            gate_digits,
-            gate_at,
-            gate_colons,
+            gate,
             strict_iin: !self.lenient_card_iin,
             methods: self.methods,
             default_method,
@@ -653,9 +665,8 @@ struct Inner {
     secret: Regex,
     customs: Option<CustomSet>,
     enabled: [bool; EntityType::BUILTIN.len()],
-    gate_digits: bool,
-    gate_at: bool,
-    gate_colons: bool,
+    /// The `SIG_*` bits of the enabled types (see [`GATE_SIGNALS`]).
+    gate: u8,
     strict_iin: bool,
     methods: Vec<(EntityType, Method)>,
     default_method: Method,
@@ -798,6 +809,19 @@ impl Detectors {
         out: &mut Vec<Finding>,
         keep: impl Fn(&Finding) -> bool,
     ) {
+        self.scan_parts_with(text, ranges, cache, out, keep, false);
+    }
+
+    /// [`Detectors::scan_parts`]; `ungated` flags every chunk (see [`Detectors::scan_ungated`]).
+    fn scan_parts_with(
+        &self,
+        text: &str,
+        ranges: Option<&[(usize, usize)]>,
+        cache: &mut ScanCache,
+        out: &mut Vec<Finding>,
+        keep: impl Fn(&Finding) -> bool,
+        ungated: bool,
+    ) {
         out.clear();
         cache.bind(self.inner.id);
         cache.windows.clear();
@@ -809,7 +833,11 @@ impl Detectors {
             let hi = hi.min(h.len());
             let lo = lo.min(hi);
             next = self.literal_pass(text, lo.max(next), hi, cache, out);
-            self.gate(h, lo, hi, &mut cache.windows);
+            if ungated {
+                gate_chunks(h, lo, hi, &mut cache.windows, |_, _| SIG_AT);
+            } else {
+                self.gate(h, lo, hi, &mut cache.windows);
+            }
         }
         if !cache.windows.is_empty() {
             merge_windows(&mut cache.windows);
@@ -927,37 +955,24 @@ impl Detectors {
         None
     }
 
-    /// Flag 64-byte chunks of `h[lo..hi]` holding a digit, an `@` or two colons (a possible
-    /// digit-free IPv6 such as `dead:beef::cafe`) and push their windows.
-    ///
-    /// Two colons in one chunk are enough: `checks::ipv6` accepts a digit-free address only
-    /// with three groups or more, so it has at least three colons within at most 39 bytes, and
-    /// however two neighbouring chunks split them, one chunk holds two
-    /// (`digit_free_ipv6_is_found_at_every_offset` in `tests/mask_detectors.rs`).
+    /// Flag the 64-byte chunks of `h[lo..hi]` where a shape of one of the enabled types
+    /// starts ([`chunk_signals`]) and push their windows (see the module docs, "Byte gate").
     fn gate(&self, h: &[u8], lo: usize, hi: usize, windows: &mut Vec<(usize, usize)>) {
-        const CHUNK: usize = 64;
-        let (want_d, want_a, want_c) =
-            (self.inner.gate_digits, self.inner.gate_at, self.inner.gate_colons);
-        if !want_d && !want_a && !want_c {
+        let want = self.inner.gate;
+        if want == 0 {
             return;
         }
-        let n = h.len();
-        let mut base = lo;
-        for chunk in h.get(lo..hi).unwrap_or_default().chunks(CHUNK) {
-            let (d, a, c) = chunk_flags(chunk);
-            let d = (d && want_d) || (c && want_c);
-            let a = a && want_a;
-            if d || a {
-                let (lo_r, hi_r) = if a { (80, 272) } else { (64, 64) };
-                let lo = base.saturating_sub(lo_r);
-                let hi = (base + chunk.len() + hi_r).min(n);
-                match windows.last_mut() {
-                    Some(last) if lo <= last.1 && lo >= last.0 => last.1 = last.1.max(hi),
-                    _ => windows.push((lo, hi)),
-                }
-            }
-            base += chunk.len();
-        }
+        gate_chunks(h, lo, hi, windows, |buf, len| chunk_signals(buf, len) & want);
+    }
+
+    /// [`Detectors::scan`] with every chunk flagged (one window over the whole text): the
+    /// reference the byte gate's tests compare against. Not meant for production use.
+    #[doc(hidden)]
+    pub fn scan_ungated(&self, text: &str) -> Vec<Finding> {
+        let mut cache = self.create_cache();
+        let mut out = Vec::new();
+        self.scan_parts_with(text, None, &mut cache, &mut out, |_| true, true);
+        out
     }
 
     fn floating_pass(&self, text: &str, cache: &mut ScanCache, out: &mut Vec<Finding>) {
@@ -1099,19 +1114,208 @@ fn next_char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// Does this chunk (≤ 64 bytes) hold an ASCII digit / an `@` / two or more
-/// colons? Branch-free reductions so the loop vectorises.
-#[inline]
-fn chunk_flags(chunk: &[u8]) -> (bool, bool, bool) {
-    let mut d = 0u8;
-    let mut a = 0u8;
-    let mut c = 0u8;
-    for &b in chunk {
-        d |= u8::from(b.wrapping_sub(b'0') < 10);
-        a |= u8::from(b == b'@');
-        c = c.wrapping_add(u8::from(b == b':'));
+/// Push the window of every chunk of `h[lo..hi]` for which `signals` is non-zero
+/// ([`SIG_AT`] gives the wider e-mail window). `signals` sees the chunk and the
+/// [`LOOKAHEAD`] bytes after it (zeros past the end of `h`).
+///
+/// A value that overlaps `lo` but whose shape starts before it is not looked for: a rescan's
+/// ranges reach 320 bytes around each replacement, further than any value is long, and the
+/// rescans end with a scan of the whole text (`mask/apply.rs`).
+fn gate_chunks(
+    h: &[u8],
+    lo: usize,
+    hi: usize,
+    windows: &mut Vec<(usize, usize)>,
+    signals: impl Fn(&GateBuf, usize) -> u8,
+) {
+    let n = h.len();
+    let hi = hi.min(n);
+    let mut base = lo.min(hi);
+    let mut buf: GateBuf = [0; GATE_BUF];
+    while base < hi {
+        let len = (hi - base).min(CHUNK);
+        // The chunk and what follows it in the text: a shape that starts in the chunk may
+        // end after it (and after `hi`). Zeros past the text belong to no class.
+        let avail = h.get(base..(base + GATE_BUF).min(n)).unwrap_or_default();
+        let (head, rest) = buf.split_at_mut(avail.len());
+        head.copy_from_slice(avail);
+        rest.fill(0);
+        // Shapes starting past `hi` (in a short last chunk) are not reported.
+        let sig = signals(&buf, len);
+        if sig != 0 {
+            let (lo_r, hi_r) = if sig & SIG_AT != 0 { (80, 272) } else { (64, 64) };
+            let w_lo = base.saturating_sub(lo_r);
+            let w_hi = (base + len + hi_r).min(n);
+            match windows.last_mut() {
+                Some(last) if w_lo <= last.1 && w_lo >= last.0 => last.1 = last.1.max(w_hi),
+                _ => windows.push((w_lo, w_hi)),
+            }
+        }
+        base += len;
     }
-    (d != 0, a != 0, c >= 2)
+}
+
+/// Bytes per gate chunk: a chunk whose signals are non-zero becomes a window.
+const CHUNK: usize = 64;
+
+/// Bytes after a chunk that [`chunk_signals`] reads: a shape starting in the chunk may end
+/// there. The longest shapes read 11 bytes (the dotted-quad and colon chains).
+const LOOKAHEAD: usize = 16;
+
+const GATE_BUF: usize = CHUNK + LOOKAHEAD;
+
+/// A chunk and its lookahead, one byte a slot.
+type GateBuf = [u8; GATE_BUF];
+
+/// `@`: an e-mail address (its window is wider: a local part of up to 64 bytes before, a
+/// domain of up to 253 after).
+const SIG_AT: u8 = 1;
+/// Nine digits in a row, or `DD?DDDD` with `?` one of ` .-`: a card (13-19 digits, bare or
+/// in groups of 4 or 4-6-5 split by ` ` or `-`), an SSN (9 digits, bare or `DDD-DD-DDDD`,
+/// `DDD DD DDDD`) or a national phone number (ending in `DDD-DDDD`, `DDD.DDDD`, `DDD DDDD`).
+const SIG_DIGITS: u8 = 1 << 1;
+/// `+` then a digit: an E.164 phone number.
+const SIG_PLUS: u8 = 1 << 2;
+/// `D.D` three times, each 2 to 4 bytes after the one before: a dotted quad.
+const SIG_DOTTED: u8 = 1 << 3;
+/// `::`, or three colons each 2 to 5 bytes after the one before: an IPv6 address.
+const SIG_COLONS: u8 = 1 << 4;
+/// Two capital letters then two digits: the start of an IBAN.
+const SIG_IBAN: u8 = 1 << 5;
+
+/// Which signal each built-in floating type needs; the gate looks only for the signals of
+/// the enabled types.
+const GATE_SIGNALS: [(u8, &[EntityType]); 6] = [
+    (SIG_AT, &[EntityType::Email]),
+    (SIG_DIGITS, &[EntityType::CreditCard, EntityType::UsSsn, EntityType::Phone]),
+    (SIG_PLUS, &[EntityType::Phone]),
+    (SIG_DOTTED, &[EntityType::Ipv4]),
+    (SIG_COLONS, &[EntityType::Ipv6]),
+    (SIG_IBAN, &[EntityType::Iban]),
+];
+
+/// One byte class of `buf`: `0xFF` where `f` holds, else 0.
+#[inline(always)]
+fn class(buf: &GateBuf, f: impl Fn(u8) -> bool) -> GateBuf {
+    let mut o = [0u8; GATE_BUF];
+    for (o, &b) in o.iter_mut().zip(buf) {
+        *o = if f(b) { 0xFF } else { 0 };
+    }
+    o
+}
+
+/// `a[k..k + M]` (all zero if that were out of bounds, which the constant offsets below
+/// never are).
+#[inline(always)]
+fn view<const N: usize, const M: usize>(a: &[u8; N], k: usize) -> &[u8; M] {
+    a.get(k..k + M).and_then(|s| s.try_into().ok()).unwrap_or(&[0; M])
+}
+
+/// Byte-wise AND of the views.
+#[inline(always)]
+fn and_all<const M: usize>(vs: &[&[u8; M]]) -> [u8; M] {
+    let mut o = [0xFF; M];
+    for v in vs {
+        for (o, &x) in o.iter_mut().zip(v.iter()) {
+            *o &= x;
+        }
+    }
+    o
+}
+
+/// Byte-wise OR of the views.
+#[inline(always)]
+fn or_all<const M: usize>(vs: &[&[u8; M]]) -> [u8; M] {
+    let mut o = [0; M];
+    for v in vs {
+        for (o, &x) in o.iter_mut().zip(v.iter()) {
+            *o |= x;
+        }
+    }
+    o
+}
+
+/// `bit` if `a` is set where `live` is.
+#[inline(always)]
+fn any(a: &[u8; CHUNK], live: &[u8; CHUNK], bit: u8) -> u8 {
+    let v = a.iter().zip(live).fold(0u8, |x, (&y, &l)| x | (y & l));
+    if v != 0 { bit } else { 0 }
+}
+
+/// `a[i]` followed by `b` at `i + g` for some `g` in `from..=to` (`M + to <= N`).
+#[inline(always)]
+fn then_within<const N: usize, const M: usize>(
+    a: &[u8; N],
+    b: &[u8; N],
+    from: usize,
+    to: usize,
+) -> [u8; M] {
+    let mut next = [0u8; M];
+    for g in from..=to {
+        next = or_all(&[&next, view(b, g)]);
+    }
+    and_all(&[view(a, 0), &next])
+}
+
+/// The signals (`SIG_*` bits) of shapes that start in this chunk (the first [`CHUNK`] bytes
+/// of `buf`, or its first `starts`; the rest is lookahead). Every value a floating type accepts contains one of its
+/// type's signals (module docs, "Byte gate"), and a value's signal starts inside the value,
+/// so a value whose signal starts in the chunk lies inside the chunk's window. Fixed-size
+/// byte-wise passes without branches, which the compiler vectorises.
+#[inline(never)]
+fn chunk_signals(buf: &GateBuf, starts: usize) -> u8 {
+    const C: usize = CHUNK;
+    let mut live = [0u8; C];
+    for (i, l) in live.iter_mut().enumerate() {
+        *l = if i < starts { 0xFF } else { 0 };
+    }
+    let d = class(buf, |b| b.wrapping_sub(b'0') < 10);
+    let dot = class(buf, |b| b == b'.');
+    let colon = class(buf, |b| b == b':');
+    // A separator of grouped digits.
+    let sep = class(buf, |b| b == b' ' || b == b'-' || b == b'.');
+    let up = class(buf, |b| b.wrapping_sub(b'A') < 26);
+    let plus = class(buf, |b| b == b'+');
+    let at = class(buf, |b| b == b'@');
+
+    // Nine digits in a row, or `DD?DDDD`.
+    let d2: [u8; C + 10] = and_all(&[view(&d, 0), view(&d, 1)]);
+    let d4: [u8; C + 8] = and_all(&[view(&d2, 0), view(&d2, 2)]);
+    let run9: [u8; C] = and_all(&[view(&d4, 0), view(&d4, 4), view(&d, 8)]);
+    let grouped: [u8; C] = and_all(&[view(&d2, 0), view(&sep, 2), view(&d4, 3)]);
+    let digits = or_all(&[&run9, &grouped]);
+    let e164: [u8; C] = and_all(&[view(&plus, 0), view(&d, 1)]);
+    let iban: [u8; C] = and_all(&[view(&up, 0), view(&up, 1), view(&d, 2), view(&d, 3)]);
+    // `D.D` at i (i + 2 <= 75), then two more, each 2..=4 bytes after the one before.
+    let ddot: [u8; C + 11] = and_all(&[view(&d, 0), view(&dot, 1), view(&d, 2)]);
+    let ddot2: [u8; C + 7] = then_within(&ddot, &ddot, 2, 4);
+    let ddot2: [u8; C + 11] = {
+        let mut w = [0u8; C + 11];
+        for (w, &x) in w.iter_mut().zip(ddot2.iter()) {
+            *w = x;
+        }
+        w
+    };
+    let dotted: [u8; C] = then_within(&ddot, &ddot2, 2, 4);
+    // `::`, or a colon, then two more, each 2..=5 bytes after the one before.
+    let cc: [u8; C] = and_all(&[view(&colon, 0), view(&colon, 1)]);
+    let chain2: [u8; C + 5] = then_within(&colon, &colon, 2, 5);
+    let chain2: GateBuf = {
+        let mut w = [0u8; GATE_BUF];
+        for (w, &x) in w.iter_mut().zip(chain2.iter()) {
+            *w = x;
+        }
+        w
+    };
+    let chain: [u8; C] = then_within(&colon, &chain2, 2, 5);
+    let colons = or_all(&[&cc, &chain]);
+
+    any(view(&at, 0), &live, SIG_AT)
+        | any(&digits, &live, SIG_DIGITS)
+        | any(&e164, &live, SIG_PLUS)
+        | any(&dotted, &live, SIG_DOTTED)
+        | any(&colons, &live, SIG_COLONS)
+        | any(&iban, &live, SIG_IBAN)
 }
 
 fn merge_windows(w: &mut Vec<(usize, usize)>) {
