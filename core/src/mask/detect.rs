@@ -1222,14 +1222,21 @@ impl Classes {
                 &buf
             }
         };
+        // `+` and `@` are rare: gather their bits only when the chunk has one.
+        let rare = chunk.iter().fold(0u8, |a, &b| a | u8::from(b == b'+' || b == b'@'));
+        let (plus, at) = if rare != 0 {
+            (bits(chunk, |b| b == b'+'), bits(chunk, |b| b == b'@'))
+        } else {
+            (0, 0)
+        };
         Self {
             digit: bits(chunk, |b| b.wrapping_sub(b'0') < 10),
             dot: bits(chunk, |b| b == b'.'),
             colon: bits(chunk, |b| b == b':'),
             sep: bits(chunk, |b| b == b' ' || b == b'-' || b == b'.'),
             upper: bits(chunk, |b| b.wrapping_sub(b'A') < 26),
-            plus: bits(chunk, |b| b == b'+'),
-            at: bits(chunk, |b| b == b'@'),
+            plus,
+            at,
         }
     }
 }
