@@ -11,9 +11,11 @@
 //!    matching pattern of the *literal* `meta::Regex` (built with
 //!    `new_many`) **anchored** at the hit with `Anchored::Pattern`, so tokens
 //!    of any length (JWTs, PEM blocks) are matched without a window.
-//! 2. **Byte gate** — a branch-free pass over 64-byte chunks (each read with the 16
-//!    bytes after it) flags a chunk where a *shape* of an enabled type starts
-//!    (`chunk_signals`, fixed-size byte-wise passes the compiler vectorises):
+//! 2. **Byte gate** — a branch-free pass over 64-byte chunks flags a chunk where a *shape*
+//!    of an enabled type starts. Each chunk is classified once into one bit per byte for
+//!    each byte class in a `u64` (digit, `.`, `:`, `+`, `@`, separator ` .-`, capital
+//!    letter); `chunk_signals` computes the shapes from the chunk's masks and the next
+//!    chunk's (a shape reads at most 11 bytes past its start) by shifts and ANDs:
 //!    - `@` (e-mail);
 //!    - nine digits in a row, or `DD?DDDD` with `?` one of ` .-` (card, SSN, national
 //!      phone): a card has 13-19 digits, either unseparated (nine in a row) or in groups
@@ -834,7 +836,7 @@ impl Detectors {
             let lo = lo.min(hi);
             next = self.literal_pass(text, lo.max(next), hi, cache, out);
             if ungated {
-                gate_chunks(h, lo, hi, &mut cache.windows, |_, _| SIG_AT);
+                gate_chunks(h, lo, hi, &mut cache.windows, |_, _, _| SIG_AT);
             } else {
                 self.gate(h, lo, hi, &mut cache.windows);
             }
@@ -962,7 +964,7 @@ impl Detectors {
         if want == 0 {
             return;
         }
-        gate_chunks(h, lo, hi, windows, |buf, len| chunk_signals(buf, len) & want);
+        gate_chunks(h, lo, hi, windows, |cur, next, live| chunk_signals(cur, next, live) & want);
     }
 
     /// [`Detectors::scan`] with every chunk flagged (one window over the whole text): the
@@ -1115,8 +1117,9 @@ fn next_char_boundary(text: &str, mut i: usize) -> usize {
 }
 
 /// Push the window of every chunk of `h[lo..hi]` for which `signals` is non-zero
-/// ([`SIG_AT`] gives the wider e-mail window). `signals` sees the chunk and the
-/// [`LOOKAHEAD`] bytes after it (zeros past the end of `h`).
+/// ([`SIG_AT`] gives the wider e-mail window). `signals` gets the class masks of the chunk
+/// and of the [`CHUNK`] bytes after it (zeros past the end of `h`), and the mask of the
+/// chunk's bytes that are in `lo..hi`.
 ///
 /// A value that overlaps `lo` but whose shape starts before it is not looked for: a rescan's
 /// ranges reach 320 bytes around each replacement, further than any value is long, and the
@@ -1126,22 +1129,23 @@ fn gate_chunks(
     lo: usize,
     hi: usize,
     windows: &mut Vec<(usize, usize)>,
-    signals: impl Fn(&GateBuf, usize) -> u8,
+    signals: impl Fn(&Classes, &Classes, u64) -> u8,
 ) {
     let n = h.len();
     let hi = hi.min(n);
     let mut base = lo.min(hi);
-    let mut buf: GateBuf = [0; GATE_BUF];
+    if base >= hi {
+        return;
+    }
+    // The chunk and what follows it in the text: a shape that starts in the chunk may end
+    // after it (and after `hi`). Zeros past the text belong to no class.
+    let mut cur = Classes::of(h, base);
     while base < hi {
         let len = (hi - base).min(CHUNK);
-        // The chunk and what follows it in the text: a shape that starts in the chunk may
-        // end after it (and after `hi`). Zeros past the text belong to no class.
-        let avail = h.get(base..(base + GATE_BUF).min(n)).unwrap_or_default();
-        let (head, rest) = buf.split_at_mut(avail.len());
-        head.copy_from_slice(avail);
-        rest.fill(0);
+        let next = Classes::of(h, base + CHUNK);
         // Shapes starting past `hi` (in a short last chunk) are not reported.
-        let sig = signals(&buf, len);
+        let live = if len >= CHUNK { u64::MAX } else { (1u64 << len) - 1 };
+        let sig = signals(&cur, &next, live);
         if sig != 0 {
             let (lo_r, hi_r) = if sig & SIG_AT != 0 { (80, 272) } else { (64, 64) };
             let w_lo = base.saturating_sub(lo_r);
@@ -1151,21 +1155,15 @@ fn gate_chunks(
                 _ => windows.push((w_lo, w_hi)),
             }
         }
+        cur = next;
         base += len;
     }
 }
 
-/// Bytes per gate chunk: a chunk whose signals are non-zero becomes a window.
+/// Bytes per gate chunk: a chunk whose signals are non-zero becomes a window. The shapes
+/// read at most 11 bytes past their start (the dotted-quad and colon chains), so a chunk
+/// and the next one hold every shape that starts in the chunk.
 const CHUNK: usize = 64;
-
-/// Bytes after a chunk that [`chunk_signals`] reads: a shape starting in the chunk may end
-/// there. The longest shapes read 11 bytes (the dotted-quad and colon chains).
-const LOOKAHEAD: usize = 16;
-
-const GATE_BUF: usize = CHUNK + LOOKAHEAD;
-
-/// A chunk and its lookahead, one byte a slot.
-type GateBuf = [u8; GATE_BUF];
 
 /// `@`: an e-mail address (its window is wider: a local part of up to 64 bytes before, a
 /// domain of up to 253 after).
@@ -1194,128 +1192,118 @@ const GATE_SIGNALS: [(u8, &[EntityType]); 6] = [
     (SIG_IBAN, &[EntityType::Iban]),
 ];
 
-/// One byte class of `buf`: `0xFF` where `f` holds, else 0.
-#[inline(always)]
-fn class(buf: &GateBuf, f: impl Fn(u8) -> bool) -> GateBuf {
-    let mut o = [0u8; GATE_BUF];
-    for (o, &b) in o.iter_mut().zip(buf) {
-        *o = if f(b) { 0xFF } else { 0 };
-    }
-    o
+/// The byte classes of one 64-byte chunk, one bit a byte (bit `i` is byte `i`).
+#[derive(Clone, Copy, Default)]
+struct Classes {
+    digit: u64,
+    dot: u64,
+    colon: u64,
+    /// A separator of grouped digits: ` `, `-` or `.`.
+    sep: u64,
+    upper: u64,
+    plus: u64,
+    at: u64,
 }
 
-/// `a[k..k + M]` (all zero if that were out of bounds, which the constant offsets below
-/// never are).
-#[inline(always)]
-fn view<const N: usize, const M: usize>(a: &[u8; N], k: usize) -> &[u8; M] {
-    a.get(k..k + M).and_then(|s| s.try_into().ok()).unwrap_or(&[0; M])
-}
-
-/// Byte-wise AND of the views.
-#[inline(always)]
-fn and_all<const M: usize>(vs: &[&[u8; M]]) -> [u8; M] {
-    let mut o = [0xFF; M];
-    for v in vs {
-        for (o, &x) in o.iter_mut().zip(v.iter()) {
-            *o &= x;
+impl Classes {
+    /// The classes of `h[at..at + 64]` (bytes past the end of `h` are zeros: no class).
+    #[inline(always)]
+    fn of(h: &[u8], at: usize) -> Self {
+        let mut buf = [0u8; CHUNK];
+        let chunk: &[u8; CHUNK] = match h.get(at..at.saturating_add(CHUNK)) {
+            Some(s) => s.try_into().unwrap_or(&buf),
+            None => {
+                let avail = h.get(at..).unwrap_or_default();
+                if avail.is_empty() {
+                    return Self::default();
+                }
+                let (head, _) = buf.split_at_mut(avail.len());
+                head.copy_from_slice(avail);
+                &buf
+            }
+        };
+        // `+` and `@` are rare: gather their bits only when the chunk has one.
+        let rare = chunk.iter().fold(0u8, |a, &b| a | u8::from(b == b'+' || b == b'@'));
+        let (plus, at) = if rare != 0 {
+            (bits(chunk, |b| b == b'+'), bits(chunk, |b| b == b'@'))
+        } else {
+            (0, 0)
+        };
+        Self {
+            digit: bits(chunk, |b| b.wrapping_sub(b'0') < 10),
+            dot: bits(chunk, |b| b == b'.'),
+            colon: bits(chunk, |b| b == b':'),
+            sep: bits(chunk, |b| b == b' ' || b == b'-' || b == b'.'),
+            upper: bits(chunk, |b| b.wrapping_sub(b'A') < 26),
+            plus,
+            at,
         }
     }
-    o
 }
 
-/// Byte-wise OR of the views.
+/// One bit per byte of `chunk` where `f` holds: a byte-wise pass the compiler vectorises,
+/// then eight multiplies that gather each 8-byte word's flags into one byte.
 #[inline(always)]
-fn or_all<const M: usize>(vs: &[&[u8; M]]) -> [u8; M] {
-    let mut o = [0; M];
-    for v in vs {
-        for (o, &x) in o.iter_mut().zip(v.iter()) {
-            *o |= x;
-        }
+fn bits(chunk: &[u8; CHUNK], f: impl Fn(u8) -> bool) -> u64 {
+    let mut flags = [0u8; CHUNK];
+    for (o, &b) in flags.iter_mut().zip(chunk) {
+        *o = u8::from(f(b));
     }
-    o
+    let mut m = 0u64;
+    for (k, w) in flags.chunks_exact(8).enumerate() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        // Byte `j` of `word` is 0 or 1; the product's top byte holds bit `j` of it at `j`.
+        let packed = u64::from_le_bytes(word).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        m |= packed << (8 * k);
+    }
+    m
 }
 
-/// `bit` if `a` is set where `live` is.
+/// The signals (`SIG_*` bits) of shapes that start in this chunk at a byte of `live`.
+/// `cur` holds the chunk's classes, `next` those of the 64 bytes after it. Every value a
+/// floating type accepts contains one of its type's signals (module docs, "Byte gate"), and
+/// a value's signal starts inside the value, so a value whose signal starts in the chunk
+/// lies inside the chunk's window. Bit `i` of a shape is set where the shape starts at byte
+/// `i`; `x >> k` moves byte `i + k`'s bit to `i`, carrying from the next chunk.
 #[inline(always)]
-fn any(a: &[u8; CHUNK], live: &[u8; CHUNK], bit: u8) -> u8 {
-    let v = a.iter().zip(live).fold(0u8, |x, (&y, &l)| x | (y & l));
-    if v != 0 { bit } else { 0 }
-}
-
-/// `a[i]` followed by `b` at `i + g` for some `g` in `from..=to` (`M + to <= N`).
-#[inline(always)]
-fn then_within<const N: usize, const M: usize>(
-    a: &[u8; N],
-    b: &[u8; N],
-    from: usize,
-    to: usize,
-) -> [u8; M] {
-    let mut next = [0u8; M];
-    for g in from..=to {
-        next = or_all(&[&next, view(b, g)]);
-    }
-    and_all(&[view(a, 0), &next])
-}
-
-/// The signals (`SIG_*` bits) of shapes that start in this chunk (the first [`CHUNK`] bytes
-/// of `buf`, or its first `starts`; the rest is lookahead). Every value a floating type accepts contains one of its
-/// type's signals (module docs, "Byte gate"), and a value's signal starts inside the value,
-/// so a value whose signal starts in the chunk lies inside the chunk's window. Fixed-size
-/// byte-wise passes without branches, which the compiler vectorises.
-#[inline(never)]
-fn chunk_signals(buf: &GateBuf, starts: usize) -> u8 {
-    const C: usize = CHUNK;
-    let mut live = [0u8; C];
-    for (i, l) in live.iter_mut().enumerate() {
-        *l = if i < starts { 0xFF } else { 0 };
-    }
-    let d = class(buf, |b| b.wrapping_sub(b'0') < 10);
-    let dot = class(buf, |b| b == b'.');
-    let colon = class(buf, |b| b == b':');
-    // A separator of grouped digits.
-    let sep = class(buf, |b| b == b' ' || b == b'-' || b == b'.');
-    let up = class(buf, |b| b.wrapping_sub(b'A') < 26);
-    let plus = class(buf, |b| b == b'+');
-    let at = class(buf, |b| b == b'@');
+fn chunk_signals(cur: &Classes, next: &Classes, live: u64) -> u8 {
+    let wide = |c: fn(&Classes) -> u64| u128::from(c(cur)) | (u128::from(c(next)) << CHUNK);
+    let d = wide(|c| c.digit);
+    let dot = wide(|c| c.dot);
+    let colon = wide(|c| c.colon);
+    let sep = wide(|c| c.sep);
+    let up = wide(|c| c.upper);
+    let plus = wide(|c| c.plus);
+    let live = u128::from(live);
 
     // Nine digits in a row, or `DD?DDDD`.
-    let d2: [u8; C + 10] = and_all(&[view(&d, 0), view(&d, 1)]);
-    let d4: [u8; C + 8] = and_all(&[view(&d2, 0), view(&d2, 2)]);
-    let run9: [u8; C] = and_all(&[view(&d4, 0), view(&d4, 4), view(&d, 8)]);
-    let grouped: [u8; C] = and_all(&[view(&d2, 0), view(&sep, 2), view(&d4, 3)]);
-    let digits = or_all(&[&run9, &grouped]);
-    let e164: [u8; C] = and_all(&[view(&plus, 0), view(&d, 1)]);
-    let iban: [u8; C] = and_all(&[view(&up, 0), view(&up, 1), view(&d, 2), view(&d, 3)]);
-    // `D.D` at i (i + 2 <= 75), then two more, each 2..=4 bytes after the one before.
-    let ddot: [u8; C + 11] = and_all(&[view(&d, 0), view(&dot, 1), view(&d, 2)]);
-    let ddot2: [u8; C + 7] = then_within(&ddot, &ddot, 2, 4);
-    let ddot2: [u8; C + 11] = {
-        let mut w = [0u8; C + 11];
-        for (w, &x) in w.iter_mut().zip(ddot2.iter()) {
-            *w = x;
-        }
-        w
-    };
-    let dotted: [u8; C] = then_within(&ddot, &ddot2, 2, 4);
+    let d2 = d & (d >> 1);
+    let d4 = d2 & (d2 >> 2);
+    let run9 = d4 & (d4 >> 4) & (d >> 8);
+    let grouped = d2 & (sep >> 2) & (d4 >> 3);
+    let digits = run9 | grouped;
+    let e164 = plus & (d >> 1);
+    let iban = up & (up >> 1) & (d >> 2) & (d >> 3);
+    // `D.D` at i, then two more, each 2..=4 bytes after the one before.
+    let ddot = d & (dot >> 1) & (d >> 2);
+    let within_2_4 = |x: u128| (x >> 2) | (x >> 3) | (x >> 4);
+    let ddot2 = ddot & within_2_4(ddot);
+    let dotted = ddot & within_2_4(ddot2);
     // `::`, or a colon, then two more, each 2..=5 bytes after the one before.
-    let cc: [u8; C] = and_all(&[view(&colon, 0), view(&colon, 1)]);
-    let chain2: [u8; C + 5] = then_within(&colon, &colon, 2, 5);
-    let chain2: GateBuf = {
-        let mut w = [0u8; GATE_BUF];
-        for (w, &x) in w.iter_mut().zip(chain2.iter()) {
-            *w = x;
-        }
-        w
-    };
-    let chain: [u8; C] = then_within(&colon, &chain2, 2, 5);
-    let colons = or_all(&[&cc, &chain]);
+    let within_2_5 = |x: u128| (x >> 2) | (x >> 3) | (x >> 4) | (x >> 5);
+    let cc = colon & (colon >> 1);
+    let chain2 = colon & within_2_5(colon);
+    let chain = colon & within_2_5(chain2);
+    let colons = cc | chain;
 
-    any(view(&at, 0), &live, SIG_AT)
-        | any(&digits, &live, SIG_DIGITS)
-        | any(&e164, &live, SIG_PLUS)
-        | any(&dotted, &live, SIG_DOTTED)
-        | any(&colons, &live, SIG_COLONS)
-        | any(&iban, &live, SIG_IBAN)
+    let flag = |x: u128, bit: u8| if x & live != 0 { bit } else { 0 };
+    flag(u128::from(cur.at), SIG_AT)
+        | flag(digits, SIG_DIGITS)
+        | flag(e164, SIG_PLUS)
+        | flag(dotted, SIG_DOTTED)
+        | flag(colons, SIG_COLONS)
+        | flag(iban, SIG_IBAN)
 }
 
 fn merge_windows(w: &mut Vec<(usize, usize)>) {
