@@ -225,11 +225,18 @@ impl Serialize for Canonical<'_> {
                 seq.end()
             }
             Value::Object(map) => {
-                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                let mut out = serializer.serialize_map(Some(entries.len()))?;
-                for (key, value) in entries {
-                    out.serialize_entry(key, &Canonical(value))?;
+                let mut out = serializer.serialize_map(Some(map.len()))?;
+                // Without `preserve_order` the map iterates sorted already: no copy then.
+                if map.keys().is_sorted() {
+                    for (key, value) in map {
+                        out.serialize_entry(key, &Canonical(value))?;
+                    }
+                } else {
+                    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                    for (key, value) in entries {
+                        out.serialize_entry(key, &Canonical(value))?;
+                    }
                 }
                 out.end()
             }

@@ -494,6 +494,13 @@ impl DetectorsBuilder {
             enabled,
             gate,
             strict_iin: !self.lenient_card_iin,
+            writes_hashes: key.is_some()
+                && self
+                    .methods
+                    .iter()
+                    .map(|(_, m)| m)
+                    .chain([&default_method])
+                    .any(|m| matches!(m, Method::Hash)),
             methods: self.methods,
             default_method,
             key,
@@ -670,6 +677,8 @@ struct Inner {
     /// The `SIG_*` bits of the enabled types (see [`GATE_SIGNALS`]).
     gate: u8,
     strict_iin: bool,
+    /// Some type is masked with `hash`, with a key (see [`Detectors::writes_hashes`]).
+    writes_hashes: bool,
     methods: Vec<(EntityType, Method)>,
     default_method: Method,
     key: Option<HmacKey>,
@@ -761,16 +770,9 @@ impl Detectors {
     }
 
     /// True when some type is masked with `hash` (and there is a key, without which `hash`
-    /// writes the redaction token).
+    /// writes the redaction token). Decided once, when the detectors are built.
     pub(crate) fn writes_hashes(&self) -> bool {
-        let inner = &*self.inner;
-        inner.key.is_some()
-            && inner
-                .methods
-                .iter()
-                .map(|(_, m)| m)
-                .chain([&inner.default_method])
-                .any(|m| matches!(m, Method::Hash))
+        self.inner.writes_hashes
     }
 
     /// Find every sensitive value in `text`: sorted, non-overlapping findings.
