@@ -2,7 +2,7 @@
 #![expect(clippy::panic, reason = "a bench whose setup fails must stop loudly")]
 #![allow(missing_docs, reason = "criterion_group! generates undocumented functions")]
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use writ::command::{Limits, parse_line};
 use writ::{Engine, Principal, Request};
@@ -31,6 +31,7 @@ fn command(c: &mut Criterion) {
     assert!(cached.check(&request).is_allowed(), "the bench line must be allowed");
     let on_caller = Limits { stack_bytes: 0, ..Limits::default() };
     let mut group = c.benchmark_group("command/100_bytes");
+    group.throughput(Throughput::Bytes(LINE.len() as u64));
     group.bench_function("brush_parser_parse", |b| {
         b.iter(|| {
             let options = brush_parser::ParserOptions::default();

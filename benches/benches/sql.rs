@@ -2,7 +2,7 @@
 #![expect(clippy::panic, reason = "a bench whose setup fails must stop loudly")]
 #![allow(missing_docs, reason = "criterion_group! generates undocumented functions")]
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 use std::hint::black_box;
@@ -21,6 +21,8 @@ fn sql(c: &mut Criterion) {
         [("short_select", SHORT_SELECT), ("join", JOIN_QUERY), ("script_20", script.as_str())]
     {
         let mut group = c.benchmark_group(format!("sql/{name}"));
+        // The text's size goes into criterion's records, for cost per byte across inputs.
+        group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_function("sqlparser_parse", |b| {
             b.iter(|| Parser::parse_sql(&PostgreSqlDialect {}, black_box(text)))
         });

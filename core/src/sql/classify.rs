@@ -174,17 +174,25 @@ pub fn classify_with(sql: &str, dialect: Dialect, limits: &SqlLimits) -> SqlView
     }
     let parser_dialect = parser_dialect(dialect);
     let d: &dyn SqlDialect = parser_dialect.as_ref();
-    let (tokens, executable) = match lexer::tokenize(sql, d)
-        .and_then(|tokens| lexer::expand_executable_comments(sql, tokens, d))
-    {
+    let lex = |sql: &str| {
+        lexer::tokenize(sql, d).and_then(|tokens| lexer::expand_executable_comments(sql, tokens, d))
+    };
+    let (tokens, executable) = match lex(sql) {
         Ok(t) => t,
         Err(e) => return unreadable(e),
     };
-    let pieces = lexer::split(&tokens);
-    if pieces.len() > limits.max_statements {
+    let chain = limits.max_operator_chain;
+    // What the pieces tell before parsing, so the tokens can move into the parser uncopied.
+    // sqlparser reads `SELECT INTO t FROM u` (no select list) as a column named `into` with
+    // the alias `t`: a piece holding an unquoted INTO keyword is noted here (see below).
+    let (count, too_deep, into) = {
+        let pieces = lexer::split(&tokens);
+        let into: Vec<bool> = pieces.iter().map(|p| has_into(p)).collect();
+        (pieces.len(), pieces.iter().any(|p| lexer::chain_depth(p) > chain), into)
+    };
+    if count > limits.max_statements {
         let error = format!(
-            "the SQL text holds {} statements, over the limit of {}",
-            pieces.len(),
+            "the SQL text holds {count} statements, over the limit of {}",
             limits.max_statements
         );
         return over_limit("sql.max_statements", error);
@@ -193,17 +201,24 @@ pub fn classify_with(sql: &str, dialect: Dialect, limits: &SqlLimits) -> SqlView
     let mut statements: Vec<StatementView> = Vec::new();
     let mut error: Option<String> = None;
     let mut limit: Option<String> = None;
-    let chain = limits.max_operator_chain;
-    let too_deep = pieces.iter().any(|p| lexer::chain_depth(p) > chain);
-    let whole = if pieces.is_empty() || too_deep {
-        None
+    // The whole text in one parse when it can be (the common case); otherwise, piece by piece
+    // from the tokens again (the parser consumed the first set), so one bad statement does not
+    // hide what the others do.
+    let whole = if count == 0 || too_deep {
+        Err(tokens)
     } else {
-        parse(d, tokens.clone(), depth).ok().filter(|parsed| !parsed.is_empty())
+        match parse(d, tokens, depth) {
+            Ok(parsed) if !parsed.is_empty() => Ok(parsed),
+            _ => match lex(sql) {
+                Ok((tokens, _)) => Err(tokens),
+                Err(e) => return unreadable(e),
+            },
+        }
     };
     match whole {
-        Some(parsed) => statements.extend(parsed.iter().map(|s| analyze(s, dialect))),
-        None => {
-            for piece in &pieces {
+        Ok(parsed) => statements.extend(parsed.iter().map(|s| analyze(s, dialect))),
+        Err(tokens) => {
+            for piece in lexer::split(&tokens) {
                 if lexer::chain_depth(piece) > chain {
                     if limit.is_none() {
                         limit = Some("sql.max_operator_chain".to_owned());
@@ -239,18 +254,12 @@ pub fn classify_with(sql: &str, dialect: Dialect, limits: &SqlLimits) -> SqlView
             }
         }
     }
-    // sqlparser reads `SELECT INTO t FROM u` (no select list) as a column named `into` with
-    // the alias `t`. A statement that still looks read-only but holds an unquoted INTO keyword
-    // is taken to create a table.
-    let has_into = |piece: &[TokenWithSpan]| {
-        piece.iter().any(|t| {
-            matches!(&t.token, Token::Word(w) if w.keyword == Keyword::INTO && w.quote_style.is_none())
-        })
-    };
-    let into: Vec<bool> = if pieces.len() == statements.len() {
-        pieces.iter().map(|p| has_into(p)).collect()
+    // A statement that still looks read-only but holds an unquoted INTO keyword is taken to
+    // create a table. When the statements do not line up with the pieces, any INTO marks all.
+    let into: Vec<bool> = if into.len() == statements.len() {
+        into
     } else {
-        vec![pieces.iter().any(|p| has_into(p)); statements.len()]
+        vec![into.iter().any(|&i| i); statements.len()]
     };
     for (s, into) in statements.iter_mut().zip(into) {
         if into && s.read_only {
@@ -315,6 +324,13 @@ fn parse(
     depth: usize,
 ) -> Result<Vec<Statement>, ParserError> {
     Parser::new(d).with_recursion_limit(depth).with_tokens_with_locations(tokens).parse_statements()
+}
+
+/// Whether a statement's tokens hold an unquoted INTO keyword.
+fn has_into(piece: &[TokenWithSpan]) -> bool {
+    piece.iter().any(|t| {
+        matches!(&t.token, Token::Word(w) if w.keyword == Keyword::INTO && w.quote_style.is_none())
+    })
 }
 
 /// The view of a text over one of the [`SqlLimits`]: one unknown statement, never read-only.

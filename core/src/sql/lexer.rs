@@ -10,6 +10,7 @@
 use super::functions::is_side_effect;
 use super::{Flag, StatementKind};
 use sqlparser::dialect::Dialect as SqlDialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 use std::collections::HashSet;
 
@@ -141,18 +142,33 @@ pub(crate) fn chain_depth(tokens: &[TokenWithSpan]) -> usize {
                 }
             }
             Token::Word(w) => {
-                let set_op = w.quote_style.is_none()
-                    && ["UNION", "EXCEPT", "INTERSECT", "MINUS"]
-                        .iter()
-                        .any(|k| w.value.eq_ignore_ascii_case(k));
-                let op = w.quote_style.is_none()
-                    && [
-                        "AND", "OR", "XOR", "IS", "LIKE", "ILIKE", "RLIKE", "REGEXP", "IN",
-                        "BETWEEN", "COLLATE", "SIMILAR", "AT", "GLOB", "MATCH", "DIV", "MOD",
-                        "OVERLAPS",
-                    ]
-                    .iter()
-                    .any(|k| w.value.eq_ignore_ascii_case(k));
+                // The tokenizer sets `keyword` for unquoted words only, by the same
+                // case-insensitive lookup the parser relies on.
+                let set_op = matches!(
+                    w.keyword,
+                    Keyword::UNION | Keyword::EXCEPT | Keyword::INTERSECT | Keyword::MINUS
+                );
+                let op = matches!(
+                    w.keyword,
+                    Keyword::AND
+                        | Keyword::OR
+                        | Keyword::XOR
+                        | Keyword::IS
+                        | Keyword::LIKE
+                        | Keyword::ILIKE
+                        | Keyword::RLIKE
+                        | Keyword::REGEXP
+                        | Keyword::IN
+                        | Keyword::BETWEEN
+                        | Keyword::COLLATE
+                        | Keyword::SIMILAR
+                        | Keyword::AT
+                        | Keyword::GLOB
+                        | Keyword::MATCH
+                        | Keyword::DIV
+                        | Keyword::MOD
+                        | Keyword::OVERLAPS
+                );
                 if let Some(level) = levels.last_mut() {
                     if set_op {
                         level.1 += 1;
