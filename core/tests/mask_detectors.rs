@@ -541,3 +541,35 @@ fn gated_scan_equals_ungated_scan_on_generated_text() {
         .collect();
     assert_eq!(d.scan(&page), d.scan_ungated(&page));
 }
+
+/// Token anchors and the AWS secret context words come from two searchers whose hits are
+/// merged in text order: interleave them, with secrets that only the words reveal, many times
+/// over (each searcher's next hit is kept while the other's are consumed), and with
+/// `aws_secret_key` off (no word searcher at all).
+#[test]
+fn token_anchors_and_secret_words_interleave() {
+    let unit = format!(
+        "token {GHP} then secret_key={AWS_SECRET} a secretive word, {STRIPE_SK} SECRET and \
+         {JWT} Secret: none here; "
+    );
+    let text = unit.repeat(40);
+    let want: Vec<(&str, &str)> = (0..40)
+        .flat_map(|_| {
+            [
+                ("github_token", GHP),
+                ("aws_secret_key", AWS_SECRET),
+                ("stripe_key", STRIPE_SK),
+                ("jwt", JWT),
+            ]
+        })
+        .collect();
+    check(&text, &want);
+    let no_secret = Detectors::builder().disable(EntityType::AwsSecretKey).build().unwrap();
+    let got: Vec<String> = no_secret.scan(&text).iter().map(|f| f.entity.to_string()).collect();
+    assert_eq!(got.len(), 120, "{got:?}");
+    assert!(!got.iter().any(|t| t == "aws_secret_key"));
+    let only_secret = Detectors::builder().only([EntityType::AwsSecretKey]).build().unwrap();
+    let got = only_secret.scan(&text);
+    assert_eq!(got.len(), 40);
+    assert!(got.iter().all(|f| &text[f.start..f.end] == AWS_SECRET));
+}
