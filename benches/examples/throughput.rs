@@ -8,8 +8,9 @@
 //! For each corpus of `writ_benches::corpus` (default 16 MiB each, cut into ~4 KiB pieces at
 //! line ends, one reused `ScanCache`), prints MiB/s of:
 //! - `memchr`: `memchr::memchr` for a byte the text never holds (memory bandwidth);
-//! - `aho-corasick`: one SIMD (Teddy, `aho_corasick::packed`) search for writ's secret anchors (`AKIA`, `ghp_`, `eyJ`, ...) counting
-//!   every match (the cost of a multi-literal prefilter alone);
+//! - `aho-corasick`: the SIMD (Teddy, `aho_corasick::packed`) searches for writ's secret
+//!   anchors (`AKIA`, `ghp_`, `eyJ`, ...) and the AWS secret context words, counting every
+//!   match (the cost of writ's multi-literal prefilter alone);
 //! - `writ`: `Detectors::mask_text` with every built-in detector;
 //! - `writ presidio`: only the types Presidio's pattern recognizers have (e-mail, phone,
 //!   card, IBAN, US SSN, IP), and the same without phone.
@@ -31,7 +32,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use writ::mask::{Detectors, EntityType, Method};
-use writ_benches::corpus::{ANCHORS, KINDS, SEED, chunks};
+use writ_benches::corpus::{AnchorSearch, KINDS, SEED, chunks};
 
 const PIECE: usize = 4096;
 
@@ -106,8 +107,8 @@ fn run() -> Result<(), String> {
             .map(|t| t.iter().copied().filter(|t| *t != "phone").collect::<Vec<_>>())
             .as_deref(),
     )?;
-    // The SIMD (Teddy) searcher of the aho-corasick crate, as writ's own anchor search uses.
-    let ac = aho_corasick::packed::Searcher::new(ANCHORS)
+    // The SIMD (Teddy) searchers of the aho-corasick crate, as writ's own anchor search uses.
+    let ac = AnchorSearch::new()
         .ok_or("the packed aho-corasick searcher is not available on this CPU")?;
     if let Some(dir) = &write {
         std::fs::create_dir_all(dir)
@@ -131,8 +132,7 @@ fn run() -> Result<(), String> {
         let (memchr, _) = measure(text.len(), || {
             pieces.iter().filter(|p| memchr::memchr(0x01, p.as_bytes()).is_some()).count()
         });
-        let (aho, _) =
-            measure(text.len(), || pieces.iter().map(|p| ac.find_iter(*p).count()).sum());
+        let (aho, _) = measure(text.len(), || pieces.iter().map(|p| ac.count(p)).sum());
         let mask = |d: &Detectors| {
             let mut cache = d.create_cache();
             measure(text.len(), || {

@@ -331,7 +331,7 @@ fn row(rng: &mut Rng, out: &mut String, pii: bool) {
 /// The seed the benches generate their corpora from.
 pub const SEED: u64 = 0x5EED_2026_0000_0001;
 
-/// The secret anchors writ's own literal search looks for: what the aho-corasick limit searches.
+/// The token anchors writ's own literal search looks for (`AKIA`, `ghp_`, `eyJ`, ...).
 pub const ANCHORS: &[&str] = &[
     "AKIA",
     "ASIA",
@@ -360,7 +360,29 @@ pub const ANCHORS: &[&str] = &[
     "pk_test_",
     "eyJ",
     "-----BEGIN ",
-    "secret",
-    "Secret",
-    "SECRET",
 ];
+
+/// The AWS secret context words, which writ searches for with a searcher of their own.
+pub const SECRET_WORDS: &[&str] = &["secret", "Secret", "SECRET"];
+
+/// The aho-corasick limit: the crate's SIMD (Teddy) searcher for [`ANCHORS`] and another for
+/// [`SECRET_WORDS`], the two literal searches writ makes over every text.
+pub struct AnchorSearch {
+    tokens: aho_corasick::packed::Searcher,
+    words: aho_corasick::packed::Searcher,
+}
+
+impl AnchorSearch {
+    /// Both searchers; `None` when the CPU lacks what Teddy needs.
+    pub fn new() -> Option<AnchorSearch> {
+        Some(AnchorSearch {
+            tokens: aho_corasick::packed::Searcher::new(ANCHORS)?,
+            words: aho_corasick::packed::Searcher::new(SECRET_WORDS)?,
+        })
+    }
+
+    /// Every hit of both searchers in `text`.
+    pub fn count(&self, text: &str) -> usize {
+        self.tokens.find_iter(text).count() + self.words.find_iter(text).count()
+    }
+}
