@@ -169,8 +169,8 @@ impl Host {
         }
         let kind = engine.resource_kind_name(&request.resource);
         let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let event = AuditEvent::decision(request, &checked, kind, time_ms, latency_us);
-        if let Err(e) = self.emit(&event)
+        if let Err(e) =
+            self.emit_with(|| AuditEvent::decision(request, &checked, kind, time_ms, latency_us))
             && engine.audit_on_failure() == AuditFailure::Deny
             && checked.decision.effect != Effect::Deny
         {
@@ -217,17 +217,17 @@ impl Host {
         };
         let engine = self.engine();
         let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let event = AuditEvent::masking(
-            principal,
-            resource,
-            engine.resource_kind_name(resource),
-            decision,
-            MaskSummary::new(masked, rows.len() as u64, &report),
-            time_ms,
-            latency_us,
-        );
-        if let Err(e) = self.emit(&event)
-            && engine.audit_on_failure() == AuditFailure::Deny
+        if let Err(e) = self.emit_with(|| {
+            AuditEvent::masking(
+                principal,
+                resource,
+                engine.resource_kind_name(resource),
+                decision,
+                MaskSummary::new(masked, rows.len() as u64, &report),
+                time_ms,
+                latency_us,
+            )
+        }) && engine.audit_on_failure() == AuditFailure::Deny
         {
             rows.clear();
             return Err(MaskRowsError::Audit(e));
@@ -236,11 +236,18 @@ impl Host {
     }
 
     /// Write `event` to every sink; the first failure (all sinks are still tried).
-    fn emit(&self, event: &AuditEvent) -> Result<(), AuditError> {
+    /// Record the event `event` builds with every sink. With no sink the event is not built:
+    /// building one costs more than a cached check (a SQL event carries the statement's
+    /// fingerprint, which tokenizes the text again).
+    fn emit_with(&self, event: impl FnOnce() -> AuditEvent) -> Result<(), AuditError> {
         let sinks: Vec<Arc<dyn AuditSink>> = read(&self.sinks).clone();
+        if sinks.is_empty() {
+            return Ok(());
+        }
+        let event = event();
         let mut first = None;
         for sink in sinks {
-            if let Err(e) = sink.record(event) {
+            if let Err(e) = sink.record(&event) {
                 first.get_or_insert(e);
             }
         }
