@@ -7,6 +7,10 @@ use std::time::Instant;
 
 use writ::{Host, Principal, Request};
 
+// The addon's allocator, so the difference measured is the binding's, not the allocators'.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [policy, resource, principal, sql, iterations] = args.as_slice() else {

@@ -38,6 +38,15 @@ pub use keys::{
 };
 pub use rows::MaskResult;
 
+/// The addon allocates with mimalloc, not the C library's allocator. Node frees a decision's
+/// native memory from its finalizer, after a garbage collection, so thousands are freed in a
+/// burst; glibc's malloc spent a large part of each call consolidating and searching free
+/// chunks after such bursts (benches/README.md, "Binding call overhead"). Every allocation
+/// the addon makes is freed by the addon (napi copies strings across; buffers handed to V8
+/// are freed by their finalizers, which run here), so no memory crosses allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use crate::audit::JsThread;
 use crate::error::{Failure, js};
 
