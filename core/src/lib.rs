@@ -64,7 +64,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// `bytes` in lower-case hex, appended to `out`.
 pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
     // A table lookup per nibble: `write!("{b:02x}")` per byte was a third of a tool-call
-    // check's time (benches/README.md, the group/resource decisions).
+    // check's time (benches/HISTORY.md, the group/resource decisions).
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
         for nibble in [b >> 4, b & 0x0f] {
