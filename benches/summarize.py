@@ -41,6 +41,12 @@ def get(runs: dict[str, tuple[float, int | None]], key: str) -> float | None:
     return runs[key][0]
 
 
+def table(columns: list[str], left: tuple[int, ...] = (0,)) -> None:
+    """A Markdown table's header: the columns at `left` aligned left, the others right."""
+    print("| " + " | ".join(columns) + " |")
+    print("| " + " | ".join("---" if i in left else "---:" for i in range(len(columns))) + " |")
+
+
 def t(ns: float | None) -> str:
     if ns is None:
         return "missing"
@@ -74,9 +80,13 @@ def num(v: float | None) -> str:
 
 def sql(runs) -> None:
     print("### SQL (budget: `Engine::check` within 1.3x of a bare parse; repeated under 300 ns)\n")
-    print("| input | bytes | `sqlparser` parse | `classify` | ratio | `Engine::check` | ratio "
-          "| per KiB | repeated (`check_shared`) | repeated (`check`) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    table(
+        [
+            "input", "bytes", "`sqlparser` parse", "`classify`", "ratio", "`Engine::check`",
+            "ratio", "per KiB", "repeated (`check_shared`)", "repeated (`check`)",
+        ],
+        left=(0,),
+    )
     for name in ("short_select", "join", "script_20"):
         g = f"sql/{name}"
         parse = get(runs, f"{g}/sqlparser_parse")
@@ -94,9 +104,13 @@ def sql(runs) -> None:
 def command(runs) -> None:
     g = "command/100_bytes"
     print("### Shell commands (budget: a 100-byte line checked under 5 us)\n")
-    print("| `brush-parser` parse | `parse_line` | ratio | `parse_line`, caller's stack "
-          "| `Engine::check` | ratio | repeated (`check_shared`) | repeated (`check`) |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    table(
+        [
+            "`brush-parser` parse", "`parse_line`", "ratio", "`parse_line`, caller's stack",
+            "`Engine::check`", "ratio", "repeated (`check_shared`)", "repeated (`check`)",
+        ],
+        left=(),
+    )
     brush = get(runs, f"{g}/brush_parser_parse")
     line = get(runs, f"{g}/writ_parse_line")
     check = get(runs, f"{g}/writ_check")
@@ -108,9 +122,13 @@ def command(runs) -> None:
 
 def mask(runs) -> None:
     print("### Content masking, criterion (budget: clean text over 1 GB/s = 954 MiB/s)\n")
-    print("| corpus | `memchr` MiB/s | aho-corasick MiB/s | writ MiB/s | writ / memchr "
-          "| writ / aho-corasick | writ / budget |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    table(
+        [
+            "corpus", "`memchr` MiB/s", "aho-corasick MiB/s", "writ MiB/s", "writ / memchr",
+            "writ / aho-corasick", "writ / budget",
+        ],
+        left=(0,),
+    )
     for corpus in ("logs", "tickets", "rows"):
         for kind in ("clean", "pii"):
             g = f"mask/{corpus}_{kind}"
@@ -125,8 +143,12 @@ def mask(runs) -> None:
 
 def decide(runs) -> None:
     print("### Group/resource decisions (budget: under 1 us at 1,000 rules, over 100x Cedar)\n")
-    print("| rules | request | writ | Cedar | Rego (regorus) | Cedar / writ | Rego / writ |")
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    table(
+        [
+            "rules", "request", "writ", "Cedar", "Rego (regorus)", "Cedar / writ", "Rego / writ",
+        ],
+        left=(1,),
+    )
     for rules in (10, 100, 1000):
         g = f"decide/{rules}_rules"
         for name in ("allowed", "denied_no_rule", "denied_by_rule"):
@@ -140,8 +162,12 @@ def decide(runs) -> None:
 
 def compile_(runs) -> None:
     print("### Policy compile (budget: 1,000 rules under 50 ms)\n")
-    print("| rules | YAML to document | `Engine::from_yaml` | per rule | writ / YAML alone |")
-    print("| ---: | ---: | ---: | ---: | ---: |")
+    table(
+        [
+            "rules", "YAML to document", "`Engine::from_yaml`", "per rule", "writ / YAML alone",
+        ],
+        left=(),
+    )
     for rules in (10, 100, 1000, 10000):
         g = f"compile/{rules}_rules"
         y = get(runs, f"{g}/yaml_to_document")

@@ -235,10 +235,9 @@ impl Host {
         Ok(report)
     }
 
-    /// Write `event` to every sink; the first failure (all sinks are still tried).
-    /// Record the event `event` builds with every sink. With no sink the event is not built:
-    /// building one costs more than a cached check (a SQL event carries the statement's
-    /// fingerprint, which tokenizes the text again).
+    /// Write the event `event` builds to every sink; the first failure (all sinks are still
+    /// tried). With no sink the event is not built: building one costs more than a cached
+    /// check (a SQL event carries the statement's fingerprint, which tokenizes the text again).
     fn emit_with(&self, event: impl FnOnce() -> AuditEvent) -> Result<(), AuditError> {
         let sinks: Vec<Arc<dyn AuditSink>> = read(&self.sinks).clone();
         if sinks.is_empty() {

@@ -198,9 +198,11 @@ fn literal_patterns() -> Vec<String> {
 
 const AWS_SECRET_PATTERN: &str = r#"(?i:aws_?secret_?access_?key|secret_?access_?key|secret_?key|aws_?secret)[A-Za-z_]*["']?[ \t]*(?:=>|:=|=|:|,|>)[ \t]*["']?[A-Za-z0-9/+]{40}"#;
 
-/// The literal-anchor searcher: Teddy (SIMD) directly when the CPU and the
-/// pattern set allow it, else a general Aho-Corasick automaton. Every anchor
-/// is at least 3 bytes so Teddy's fingerprints rarely hit ordinary prose.
+/// A literal-anchor searcher: Teddy (SIMD) directly when the CPU and the
+/// pattern set allow it, else a general Aho-Corasick automaton. Teddy
+/// fingerprints every pattern by as many leading bytes as its shortest
+/// pattern has (at most four), so a set of short patterns that look like
+/// prose fires often: see the module docs for why there are two.
 enum AnchorSearcher {
     Packed(aho_corasick::packed::Searcher),
     Automaton(AhoCorasick),
@@ -234,6 +236,19 @@ impl AnchorSearcher {
                 .map(|m| (m.start(), m.pattern().as_usize())),
         }
     }
+}
+
+/// The next hit of a searcher at or after `pos`: the one in `memo` while it is not behind
+/// `pos` (a searcher that found nothing up to the end stays answered), else a new search.
+fn next_hit(
+    memo: &mut Option<Option<(usize, usize)>>,
+    pos: usize,
+    find: impl FnOnce() -> Option<(usize, usize)>,
+) -> Option<(usize, usize)> {
+    if memo.is_some_and(|hit| hit.is_some_and(|(s, _)| s < pos)) {
+        *memo = None;
+    }
+    *memo.get_or_insert_with(find)
 }
 
 /// Length of the longest anchor of [`anchors`] (`github_pat_`).
@@ -882,37 +897,28 @@ impl Detectors {
         // The next hit of each searcher in `pos..end`, kept while `pos` has not passed it: a
         // searcher is asked again only once its hit is behind, so a text full of one kind of
         // anchor does not make the other search the rest of the text again at each hit.
-        let mut token: Option<Option<(usize, Lit)>> = None;
-        let mut word: Option<Option<usize>> = None;
+        let mut token = None;
+        let mut word = None;
         while pos < to {
-            if token.is_some_and(|t| t.is_some_and(|(s, _)| s < pos)) {
-                token = None;
-            }
-            let t = *token.get_or_insert_with(|| {
-                inner.ac.find(h, pos, end).and_then(|(s, p)| Some((s, *inner.triggers.get(p)?)))
-            });
-            if word.is_some_and(|w| w.is_some_and(|s| s < pos)) {
-                word = None;
-            }
+            let t = next_hit(&mut token, pos, || inner.ac.find(h, pos, end));
             let w = match &inner.secret_words {
-                Some(words) => *word.get_or_insert_with(|| words.find(h, pos, end).map(|(s, _)| s)),
+                Some(words) => next_hit(&mut word, pos, || words.find(h, pos, end)),
                 None => None,
             };
-            // At most one anchor starts at a given byte: no token anchor starts with `sec`,
-            // `Sec` or `SEC`.
-            let hit = match (t, w) {
-                (Some((ts, lit)), Some(ws)) if ts < ws => (ts, Some(lit)),
-                (_, Some(ws)) => (ws, None),
-                (Some((ts, lit)), None) => (ts, Some(lit)),
+            // The earlier hit; `None` for a secret word. At most one anchor starts at a given
+            // byte: no token anchor starts with `sec`, `Sec` or `SEC`.
+            let (start, anchor) = match (t, w) {
+                (Some((ts, p)), Some((ws, _))) if ts < ws => (ts, Some(p)),
+                (_, Some((ws, _))) => (ws, None),
+                (Some((ts, p)), None) => (ts, Some(p)),
                 (None, None) => break,
             };
-            let (start, lit) = hit;
             if start >= to {
                 break;
             }
             let mut next = start + 1;
-            match lit {
-                Some(lit) if self.on(&lit.entity()) && checks::free_before(h, start) => {
+            match anchor.map(|p| inner.triggers.get(p).copied()) {
+                Some(Some(lit)) if self.on(&lit.entity()) && checks::free_before(h, start) => {
                     if let Some((s, e)) = self.anchored_literal(text, cache, lit, start) {
                         out.push(Finding { entity: lit.entity(), start: s, end: e });
                         next = e;
