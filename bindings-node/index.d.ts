@@ -90,6 +90,30 @@ export declare class Decision {
 }
 
 /**
+ * A holder for the latest decision of the `check*Into` methods, for hot paths that read
+ * little more than the effect.
+ *
+ * `engine.checkSqlInto(slot, ...)` decides (and audits) exactly as `checkSql` does, keeps the
+ * decision in `slot` in place of the one before, and returns only its effect: no object is
+ * made for the call, which is most of what a check costs from JavaScript. `slot.take()`
+ * then gives the whole `Decision` (for its `reason`, its `digest`, or `maskRows`) and
+ * leaves the slot empty. One slot serves any number of checks; each check forgets what the
+ * slot held before, even when it throws, so a slot never shows an earlier request's decision
+ * as this one's.
+ */
+export declare class DecisionSlot {
+  /** An empty slot. */
+  constructor()
+  /** The effect of the decision held; `undefined` when the slot is empty. */
+  get effect(): Effect | undefined
+  /**
+   * The decision held, as a `Decision`, leaving the slot empty; `undefined` when it is
+   * empty.
+   */
+  take(): Decision | undefined
+}
+
+/**
  * A compiled policy with the host's keys, audit sinks and grant bookkeeping.
  *
  * One `Engine` may serve many checks, from the JS thread and (through the `*Async` methods)
@@ -132,6 +156,35 @@ export declare class Engine {
   checkCommand(principal: string, resource: string, line: string, groups?: Array<string> | undefined | null): Decision
   /** Decide a tool call (`name`, JSON `arguments`) made by `principal` on `resource`. */
   checkTool(principal: string, resource: string, name: string, arguments?: Record<string, any> | undefined | null, groups?: Array<string> | undefined | null): Decision
+  /**
+   * `check` for hot paths: decide `request` (and write its audit event) as `check` does,
+   * keep the decision in `slot` in place of what it held, and return only the effect.
+   * `slot.take()` gives the whole `Decision`.
+   *
+   * @throws `WRIT_REQUEST` for a malformed request; `slot` is then empty.
+   */
+  checkInto(slot: DecisionSlot, request: Request): Effect
+  /**
+   * `checkSql` for hot paths: the effect, with the decision kept in `slot` (see
+   * `DecisionSlot`). Decides and audits exactly as `checkSql` does.
+   *
+   * @throws `TypeError` for an argument of the wrong type; `slot` is then empty.
+   */
+  checkSqlInto(slot: DecisionSlot, principal: string, resource: string, sql: string, groups?: string[] | undefined | null): Effect
+  /**
+   * `checkCommand` for hot paths: the effect, with the decision kept in `slot` (see
+   * `DecisionSlot`). Decides and audits exactly as `checkCommand` does.
+   *
+   * @throws `TypeError` for an argument of the wrong type; `slot` is then empty.
+   */
+  checkCommandInto(slot: DecisionSlot, principal: string, resource: string, line: string, groups?: string[] | undefined | null): Effect
+  /**
+   * `checkTool` for hot paths: the effect, with the decision kept in `slot` (see
+   * `DecisionSlot`). Decides and audits exactly as `checkTool` does.
+   *
+   * @throws `TypeError` for an argument of the wrong type; `slot` is then empty.
+   */
+  checkToolInto(slot: DecisionSlot, principal: string, resource: string, name: string, arguments?: Record<string, any> | undefined | null, groups?: string[] | undefined | null): Effect
   /**
    * Mask the rows of the result of an allowed request, as `decision`'s mask plan says, and
    * write one masking event. `columns` are the result's column names in order; `rows` are

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Decision = nativeBinding.Decision
+module.exports.DecisionSlot = nativeBinding.DecisionSlot
 module.exports.Engine = nativeBinding.Engine
 module.exports.SigningKey = nativeBinding.SigningKey
 module.exports.Effect = nativeBinding.Effect

@@ -6,7 +6,8 @@
 //   cargo build --release --example core_check -p writ-node --target <host triple>
 //   node bench/overhead.mjs [path/to/core_check]
 //
-// Prints wall-clock ns per call for: the core alone, checkSql, checkSql reading `effect`,
+// Prints wall-clock ns per call for: the core alone, checkSqlInto (the effect, the decision
+// kept in a reused DecisionSlot: no object made per call), checkSql, checkSql reading `effect`,
 // checkSql then `toJSON()` (every field converted: what each call built before decisions
 // were native objects), check(request object), and checkSql on an engine made with
 // `{views: false}`: the best of ROUNDS (5) rounds of ITERATIONS (100,000) calls each, the
@@ -18,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const { Engine } = require('../index.js')
+const { Engine, DecisionSlot } = require('../index.js')
 const here = dirname(fileURLToPath(import.meta.url))
 const policy = join(here, '..', '..', 'policies', 'data-agents')
 const resource = 'warehouse'
@@ -44,7 +45,9 @@ const groups = []
 const first = engine.checkSql(principal, resource, sql, groups)
 const request = { principal: { id: principal, groups }, resource, action: { sql } }
 const lean = Engine.fromPath(policy, { views: false })
+const slot = new DecisionSlot()
 const paths = [
+  ['checkSqlInto(slot, ...)', () => engine.checkSqlInto(slot, principal, resource, sql, groups)],
   ['checkSql', () => engine.checkSql(principal, resource, sql, groups)],
   ['checkSql(...).effect', () => engine.checkSql(principal, resource, sql, groups).effect],
   ['checkSql(...).toJSON()', () => engine.checkSql(principal, resource, sql, groups).toJSON()],

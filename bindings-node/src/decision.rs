@@ -348,3 +348,62 @@ impl Decision {
         }
     }
 }
+
+/// A holder for the latest decision of the `check*Into` methods, for hot paths that read
+/// little more than the effect.
+///
+/// `engine.checkSqlInto(slot, ...)` decides (and audits) exactly as `checkSql` does, keeps the
+/// decision in `slot` in place of the one before, and returns only its effect: no object is
+/// made for the call, which is most of what a check costs from JavaScript. `slot.take()`
+/// then gives the whole `Decision` (for its `reason`, its `digest`, or `maskRows`) and
+/// leaves the slot empty. One slot serves any number of checks; each check forgets what the
+/// slot held before, even when it throws, so a slot never shows an earlier request's decision
+/// as this one's.
+#[napi]
+pub struct DecisionSlot {
+    held: Option<Held>,
+}
+
+/// What a slot holds: what a `Decision` is made of.
+struct Held {
+    checked: Checked,
+    resource: String,
+    with_view: bool,
+}
+
+impl DecisionSlot {
+    /// Forget what the slot holds (before a check that may throw).
+    pub(crate) fn clear(&mut self) {
+        self.held = None;
+    }
+
+    /// Keep the decision of a host check on `resource`, in place of the one before.
+    pub(crate) fn put(&mut self, checked: Checked, resource: String, with_view: bool) -> Effect {
+        let effect = checked.decision.effect.into();
+        self.held = Some(Held { checked, resource, with_view });
+        effect
+    }
+}
+
+#[napi]
+impl DecisionSlot {
+    /// An empty slot.
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default, reason = "napi constructors take no Default")]
+    pub fn new() -> DecisionSlot {
+        DecisionSlot { held: None }
+    }
+
+    /// The effect of the decision held; `undefined` when the slot is empty.
+    #[napi(getter, ts_return_type = "Effect | undefined")]
+    pub fn effect(&self) -> Either<Effect, Undefined> {
+        self.held.as_ref().map(|h| Effect::from(h.checked.decision.effect)).into()
+    }
+
+    /// The decision held, as a `Decision`, leaving the slot empty; `undefined` when it is
+    /// empty.
+    #[napi(ts_return_type = "Decision | undefined")]
+    pub fn take(&mut self, env: Env) -> Either<Decision, Undefined> {
+        self.held.take().map(|h| Decision::new(&env, h.checked, h.resource, h.with_view)).into()
+    }
+}

@@ -4,10 +4,12 @@
 //! keeps the grant bookkeeping and writes the audit events. No policy logic lives here.
 //!
 //! - [`Decision`]: what a check returns, a native object converting its fields when read.
+//! - [`DecisionSlot`]: where the `check*Into` methods keep their decision, for hot paths that
+//!   return only the effect and make no object per call.
 //! - [`Engine`]: a policy and a host (`fromPath`, `fromString`), checks (`check`, `checkSql`,
-//!   `checkCommand`, `checkTool`, and `checkAsync` on the libuv pool), masking of result rows
-//!   (`maskRows`, `maskRowsAsync`), audit sinks (`onAudit`, `addAuditFile`), keys and
-//!   revocation, atomic reload.
+//!   `checkCommand`, `checkTool`, their `*Into` forms, and `checkAsync` on the libuv pool),
+//!   masking of result rows (`maskRows`, `maskRowsAsync`), audit sinks (`onAudit`,
+//!   `addAuditFile`), keys and revocation, atomic reload.
 //! - [`keys`]: signing keys, grants and approvals.
 //! - [`audit`]: how a JavaScript audit callback stays fail-closed without deadlocking.
 //! - [`error`]: errors are JS `Error`s with a `code` and structured details.
@@ -25,14 +27,17 @@ pub mod rows;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use napi::bindgen_prelude::FromNapiValue;
 use napi::bindgen_prelude::{AsyncTask, Buffer, ClassInstance, Either, Function, Unknown};
-use napi::{Env, Task};
+use napi::{Env, Task, ValueType};
 use napi_derive::napi;
 use serde_json::Value;
 use writ::identity::{Checked, Trust};
 use writ::{Action, Host, Request, ToolCall};
 
-pub use decision::{ApprovalOutcome, Decision, DecisionJson, Effect, Part, Principal};
+pub use decision::{
+    ApprovalOutcome, Decision, DecisionJson, DecisionSlot, Effect, Part, Principal,
+};
 pub use keys::{
     ApprovalOptions, GrantOptions, SigningKey, generate_key, mint_grant, sign_approval,
 };
@@ -107,6 +112,21 @@ fn principal(id: String, groups: Option<Vec<String>>) -> writ::Principal {
     writ::Principal { id, groups: groups.unwrap_or_default() }
 }
 
+/// An optional argument as passed: `None` for `undefined` or `null`, as for a typed one.
+fn absent(value: Option<Unknown>) -> napi::Result<Option<Unknown>> {
+    match value {
+        Some(v) if !matches!(v.get_type()?, ValueType::Undefined | ValueType::Null) => Ok(Some(v)),
+        _ => Ok(None),
+    }
+}
+
+/// The principal of the `check*Into` methods, converted from their untyped arguments (they
+/// take them untyped so that they can empty the slot before a conversion may throw).
+fn who(id: Unknown, groups: Option<Unknown>) -> napi::Result<writ::Principal> {
+    let groups = absent(groups)?.map(Vec::<String>::from_unknown).transpose()?;
+    Ok(principal(String::from_unknown(id)?, groups))
+}
+
 /// The `Decision` handed back to `maskRows`: only one a check made will do, since a plain
 /// object could carry any mask plan (or none).
 fn native<'a>(
@@ -176,6 +196,13 @@ impl Engine {
         Decision::new(env, checked, request.resource.clone(), self.views)
     }
 
+    /// [`Engine::decide`] into `slot`: the effect, and the decision kept in the slot.
+    fn decide_into(&self, env: &Env, slot: &mut DecisionSlot, request: Request) -> Effect {
+        let _js = JsThread::enter(env);
+        let checked = self.host.check(&request);
+        slot.put(checked, request.resource, self.views)
+    }
+
     /// Decide a request (`{principal: {id, groups}, resource, action: {sql | command | argv |
     /// http | tool}, token?, grant?, approval?}`), write its audit event and return the
     /// decision. Anything that cannot be verified or recorded is denied.
@@ -241,6 +268,95 @@ impl Engine {
         let request =
             Request::new(self::principal(principal, groups), resource, Action::Tool(call));
         self.decide(&env, &request)
+    }
+
+    /// `check` for hot paths: decide `request` (and write its audit event) as `check` does,
+    /// keep the decision in `slot` in place of what it held, and return only the effect.
+    /// `slot.take()` gives the whole `Decision`.
+    ///
+    /// @throws `WRIT_REQUEST` for a malformed request; `slot` is then empty.
+    #[napi(ts_args_type = "slot: DecisionSlot, request: Request")]
+    pub fn check_into(
+        &self,
+        env: Env,
+        slot: &mut DecisionSlot,
+        request: Unknown,
+    ) -> napi::Result<Effect> {
+        slot.clear();
+        let request = js(&env, request::from_js(&env, &request)?)?;
+        Ok(self.decide_into(&env, slot, request))
+    }
+
+    /// `checkSql` for hot paths: the effect, with the decision kept in `slot` (see
+    /// `DecisionSlot`). Decides and audits exactly as `checkSql` does.
+    ///
+    /// @throws `TypeError` for an argument of the wrong type; `slot` is then empty.
+    #[napi]
+    pub fn check_sql_into(
+        &self,
+        env: Env,
+        slot: &mut DecisionSlot,
+        #[napi(ts_arg_type = "string")] principal: Unknown,
+        #[napi(ts_arg_type = "string")] resource: Unknown,
+        #[napi(ts_arg_type = "string")] sql: Unknown,
+        #[napi(ts_arg_type = "string[] | undefined | null")] groups: Option<Unknown>,
+    ) -> napi::Result<Effect> {
+        slot.clear();
+        let who = who(principal, groups)?;
+        let request =
+            Request::sql(who, String::from_unknown(resource)?, String::from_unknown(sql)?);
+        Ok(self.decide_into(&env, slot, request))
+    }
+
+    /// `checkCommand` for hot paths: the effect, with the decision kept in `slot` (see
+    /// `DecisionSlot`). Decides and audits exactly as `checkCommand` does.
+    ///
+    /// @throws `TypeError` for an argument of the wrong type; `slot` is then empty.
+    #[napi]
+    pub fn check_command_into(
+        &self,
+        env: Env,
+        slot: &mut DecisionSlot,
+        #[napi(ts_arg_type = "string")] principal: Unknown,
+        #[napi(ts_arg_type = "string")] resource: Unknown,
+        #[napi(ts_arg_type = "string")] line: Unknown,
+        #[napi(ts_arg_type = "string[] | undefined | null")] groups: Option<Unknown>,
+    ) -> napi::Result<Effect> {
+        slot.clear();
+        let who = who(principal, groups)?;
+        let request =
+            Request::command(who, String::from_unknown(resource)?, String::from_unknown(line)?);
+        Ok(self.decide_into(&env, slot, request))
+    }
+
+    /// `checkTool` for hot paths: the effect, with the decision kept in `slot` (see
+    /// `DecisionSlot`). Decides and audits exactly as `checkTool` does.
+    ///
+    /// @throws `TypeError` for an argument of the wrong type; `slot` is then empty.
+    #[napi]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "checkTool's arguments and the slot, as JS sees them"
+    )]
+    pub fn check_tool_into(
+        &self,
+        env: Env,
+        slot: &mut DecisionSlot,
+        #[napi(ts_arg_type = "string")] principal: Unknown,
+        #[napi(ts_arg_type = "string")] resource: Unknown,
+        #[napi(ts_arg_type = "string")] name: Unknown,
+        #[napi(ts_arg_type = "Record<string, any> | undefined | null")] arguments: Option<Unknown>,
+        #[napi(ts_arg_type = "string[] | undefined | null")] groups: Option<Unknown>,
+    ) -> napi::Result<Effect> {
+        slot.clear();
+        let who = who(principal, groups)?;
+        let arguments = match absent(arguments)? {
+            Some(a) => Value::from_unknown(a)?,
+            None => Value::Null,
+        };
+        let call = ToolCall { name: String::from_unknown(name)?, arguments };
+        let request = Request::new(who, String::from_unknown(resource)?, Action::Tool(call));
+        Ok(self.decide_into(&env, slot, request))
     }
 
     /// Mask the rows of the result of an allowed request, as `decision`'s mask plan says, and

@@ -1,6 +1,6 @@
 // Compiled (not run) by types.test.mjs: the committed declarations (index.d.ts, mcp.d.ts)
 // must describe the API as the tests and examples use it.
-import { Engine, SigningKey, generateKey, mintGrant, signApproval } from '../index'
+import { DecisionSlot, Engine, SigningKey, generateKey, mintGrant, signApproval } from '../index'
 import type { Decision, DecisionJson, Effect, MaskResult, Principal, Request } from '../index'
 import { guardServer, decisionOf, APPROVAL_META_KEY } from '../mcp'
 
@@ -17,6 +17,16 @@ const who: Principal | undefined = d.principal
 // @ts-expect-error: a plain object is not a Decision (maskRows refuses it at run time too)
 engine.maskRows(json, ['a'], [[1]])
 const counts: Record<string, number> = m.counts
+const slot = new DecisionSlot()
+const fast: Effect = engine.checkSqlInto(slot, 'a', 'db', 'SELECT 1', ['g'])
+const held: Effect | undefined = slot.effect
+const taken: Decision | undefined = slot.take()
+const viaRequest: Effect = engine.checkInto(slot, request)
+const viaTool: Effect = engine.checkToolInto(slot, 'a', 'mcp', 'q', { query: 'SELECT 1' })
+const viaCommand: Effect = engine.checkCommandInto(slot, 'a', 'ws', 'ls')
+void [fast, held, taken, viaRequest, viaTool, viaCommand]
+// @ts-expect-error: a Decision is not a slot
+engine.checkSqlInto(d, 'a', 'db', 'SELECT 1')
 async function later(): Promise<void> {
   const a: Decision = await engine.checkAsync({ resource: 'db', action: { command: 'ls' } })
   const r: MaskResult = await engine.maskRowsAsync(a, ['a'], [{ a: 1 }])
