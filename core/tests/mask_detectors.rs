@@ -542,6 +542,62 @@ fn gated_scan_equals_ungated_scan_on_generated_text() {
     assert_eq!(d.scan(&page), d.scan_ungated(&page));
 }
 
+/// The gate's windows are the runs of bytes around each shape that a value can hold, cut at
+/// 80 bytes back and 96 ahead (272 after an `@`). Runs longer than that (digit groups, hex and
+/// colons, capitals and digits, local parts and domains going on for hundreds of bytes) with
+/// values at every offset in them and at their ends must still give what a scan of every
+/// chunk gives.
+#[test]
+fn gated_scan_equals_ungated_scan_on_long_runs() {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let values = gate_values();
+    // The bytes of each kind of run, and filler words that keep to them.
+    let runs: [(&[u8], &[&str]); 5] = [
+        (b"0123456789 -.()+", &["1234", "5678 ", "12-", "(212) ", "+1 ", "99.", "0"]),
+        (b"0123456789.", &["1.2.", "10.0.0.", "255", "3."]),
+        (b"0123456789abcdefABCDEF:.", &["fe80:", "::", "1:2:", "abcd:", "0."]),
+        (b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ", &["DE89 ", "GB82", "WEST", "1234 ", "AB12"]),
+        (b"abcdefghijklmnopqrstuvwxyz0123456789._%+-@", &["john.", "x@", "mail.", "a-b", "+tag"]),
+    ];
+    let d = det();
+    let mut total = 0usize;
+    for _ in 0..1500 {
+        let (bytes, words) = runs[next(runs.len())];
+        let mut line = String::new();
+        let target = 60 + next(400);
+        while line.len() < target {
+            match next(6) {
+                0 => line.push_str(&values[next(values.len())]),
+                1 | 2 => line.push_str(words[next(words.len())]),
+                _ => {
+                    for _ in 0..next(20) {
+                        line.push(bytes[next(bytes.len())] as char);
+                    }
+                }
+            }
+        }
+        let gated = d.scan(&line);
+        assert_eq!(gated, d.scan_ungated(&line), "{line:?}");
+        total += gated.len();
+    }
+    assert!(total > 500, "only {total} findings");
+    // A run cut short by the reach, 96 bytes after its first shape (`AB12`, at the start of
+    // the text and so of a chunk), holding an IBAN whose shape (`FR14`) lies in the same
+    // chunk and which ends past that reach: the IBAN's shape needs a window of its own.
+    let iban = "FR14 2 0 0 4 1 0 1 0 0 5 0 5 0 0 0 1 3 M 0 2 6 0 6";
+    let line = format!("AB12{} {iban}.", "C".repeat(45));
+    let found: Vec<(String, &str)> =
+        d.scan(&line).into_iter().map(|f| (f.entity.to_string(), &line[f.start..f.end])).collect();
+    assert_eq!(found, [("iban".to_owned(), iban)]);
+    assert_eq!(d.scan(&line), d.scan_ungated(&line));
+}
+
 /// Token anchors and the AWS secret context words come from two searchers whose hits are
 /// merged in text order: interleave them, with secrets that only the words reveal, many times
 /// over (each searcher's next hit is kept while the other's are consumed), and with

@@ -51,16 +51,21 @@ pub(crate) fn mod97(s: &[u8]) -> bool {
     if chars().count() < 5 {
         return false;
     }
-    let mut r: u32 = 0;
+    // The remainder is taken only when the number nears the top of a u64: each character
+    // multiplies it by 100 at most, so one below 2^56 never overflows.
+    let mut r: u64 = 0;
     for b in chars().skip(4).chain(chars().take(4)) {
         let b = b.to_ascii_uppercase();
-        if b.is_ascii_digit() {
-            r = (r * 10 + u32::from(b - b'0')) % 97;
+        r = if b.is_ascii_digit() {
+            r * 10 + u64::from(b - b'0')
         } else {
-            r = (r * 100 + u32::from(b - b'A') + 10) % 97;
+            r * 100 + u64::from(b - b'A') + 10
+        };
+        if r >= 1 << 56 {
+            r %= 97;
         }
     }
-    r == 1
+    r % 97 == 1
 }
 
 /// Card number check. `strict_iin` additionally requires a known issuer prefix.
