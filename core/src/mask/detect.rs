@@ -20,8 +20,9 @@
 //! 2. **Byte gate** — a branch-free pass over 64-byte chunks flags a chunk where a *shape*
 //!    of an enabled type starts. Each chunk is classified once into one bit per byte for
 //!    each byte class in a `u64` (digit, `.`, `:`, `+`, `@`, separator ` .-`, capital
-//!    letter); `chunk_signals` computes the shapes from the chunk's masks and the next
-//!    chunk's (a shape reads at most 11 bytes past its start) by shifts and ANDs:
+//!    letter; on x86_64 with SSE2 compares and movemasks, elsewhere a byte-wise pass);
+//!    `chunk_shapes` computes the shapes from the chunk's masks and the next chunk's (a
+//!    shape reads at most 11 bytes past its start) by shifts and ANDs:
 //!    - `@` (e-mail);
 //!    - nine digits in a row, or `DD?DDDD` with `?` one of ` .-` (card, SSN, national
 //!      phone): a card has 13-19 digits, either unseparated (nine in a row) or in groups
@@ -1006,7 +1007,8 @@ impl Detectors {
     }
 
     /// Flag the 64-byte chunks of `h[lo..hi]` where a shape of one of the enabled types
-    /// starts ([`chunk_signals`]) and push their windows (see the module docs, "Byte gate").
+    /// starts ([`chunk_shapes`]) and push the windows of their shapes (see the module docs,
+    /// "Byte gate").
     fn gate(&self, h: &[u8], lo: usize, hi: usize, windows: &mut Vec<(usize, usize)>) {
         let want = self.inner.gate;
         if want == 0 {
