@@ -399,6 +399,16 @@ fn luhn_complete(prefix: &str) -> String {
 }
 
 /// Values of every floating type at their shortest and longest, with each separator.
+/// A small xorshift generator from `seed`: each call gives a number below `n`.
+fn xorshift(mut state: u64) -> impl FnMut(usize) -> usize {
+    move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    }
+}
+
 fn gate_values() -> Vec<String> {
     let mut v: Vec<String> = [
         "4222222222222",
@@ -470,15 +480,9 @@ fn every_floating_type_is_found_at_every_offset_of_the_gate() {
 
 #[test]
 fn gated_scan_equals_ungated_scan_on_generated_text() {
-    // A small xorshift generator: lines mixing every type's values with noise built from the
-    // bytes the gate's shapes are made of (digits, ` .-:+@`, capitals).
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move |n: usize| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % n as u64) as usize
-    };
+    // Lines mixing every type's values with noise built from the bytes the gate's shapes are
+    // made of (digits, ` .-:+@`, capitals).
+    let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
     let values = gate_values();
     let noise = [
         "2026-12-03T07:15:30.123Z",
@@ -549,13 +553,7 @@ fn gated_scan_equals_ungated_scan_on_generated_text() {
 /// chunk gives.
 #[test]
 fn gated_scan_equals_ungated_scan_on_long_runs() {
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move |n: usize| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % n as u64) as usize
-    };
+    let mut next = xorshift(0x2545_F491_4F6C_DD1D);
     let values = gate_values();
     // The bytes of each kind of run, and filler words that keep to them.
     let runs: [(&[u8], &[&str]); 5] = [
