@@ -15,17 +15,8 @@ const { Engine, SigningKey, generateKey, mintGrant, signApproval } = writ
 const policies = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'policies')
 const NOW = 1_800_000_000
 
-const DB = `
-version: 1
-resources:
-  - {name: db, kind: postgres, default_schema: public, columns: {public.users: [id, email, note]}}
-rules:
-  - {id: reads, effect: allow, reason: reads are fine, when: {sql: {read_only: true}}}
-  - {id: no-drop, effect: deny, reason: never drop, when: {sql: {kinds: [drop]}}}
-  - {id: alter-needs-dba, effect: approval, reason: schema changes need a dba, approvers: [dba], when: {sql: {kinds: [alter]}}}
-masks:
-  - {id: email, resources: [db], columns: [public.users.email], method: {method: email}}
-`
+// The SQL test policy both engine and slot tests use.
+const DB = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'db-policy.yaml'), 'utf8')
 
 function throwsCode(fn, code, check = () => {}) {
   let caught

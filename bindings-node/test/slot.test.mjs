@@ -3,6 +3,7 @@
 // throws), and take() handing over a Decision that maskRows accepts.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
@@ -13,17 +14,8 @@ const { Engine, DecisionSlot } = writ
 
 const policies = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'policies')
 
-const DB = `
-version: 1
-resources:
-  - {name: db, kind: postgres, default_schema: public, columns: {public.users: [id, email, note]}}
-rules:
-  - {id: reads, effect: allow, reason: reads are fine, when: {sql: {read_only: true}}}
-  - {id: no-drop, effect: deny, reason: never drop, when: {sql: {kinds: [drop]}}}
-  - {id: alter-needs-dba, effect: approval, reason: schema changes need a dba, approvers: [dba], when: {sql: {kinds: [alter]}}}
-masks:
-  - {id: email, resources: [db], columns: [public.users.email], method: {method: email}}
-`
+// The SQL test policy both engine and slot tests use.
+const DB = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'db-policy.yaml'), 'utf8')
 
 test('a new slot is empty', () => {
   const slot = new DecisionSlot()

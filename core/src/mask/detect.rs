@@ -1290,11 +1290,13 @@ impl Classes {
                 *lane = load_unaligned_m128i(bytes);
             }
         }
-        let gather = |f: &dyn Fn(m128i) -> m128i| {
+        /// The movemask of `f` over each lane, as one bit a byte of the chunk.
+        #[inline(always)]
+        fn gather(lanes: &[m128i; CHUNK / 16], f: impl Fn(m128i) -> m128i) -> u64 {
             lanes.iter().enumerate().fold(0u64, |m, (k, &x)| {
                 m | (u64::from(move_mask_i8_m128i(f(x)).cast_unsigned() & 0xFFFF) << (16 * k))
             })
-        };
+        }
         // `x - lo` as unsigned is at most `n` exactly where `lo <= x <= lo + n`.
         let range = |x: m128i, lo: u8, n: u8| {
             let d = sub_i8_m128i(x, splat(lo.cast_signed()));
@@ -1302,13 +1304,13 @@ impl Classes {
         };
         let byte = |x: m128i, b: u8| eq(x, splat(b.cast_signed()));
         Self {
-            digit: gather(&|x| range(x, b'0', 9)),
-            dot: gather(&|x| byte(x, b'.')),
-            colon: gather(&|x| byte(x, b':')),
-            sep: gather(&|x| byte(x, b' ') | byte(x, b'-') | byte(x, b'.')),
-            upper: gather(&|x| range(x, b'A', 25)),
-            plus: gather(&|x| byte(x, b'+')),
-            at: gather(&|x| byte(x, b'@')),
+            digit: gather(&lanes, |x| range(x, b'0', 9)),
+            dot: gather(&lanes, |x| byte(x, b'.')),
+            colon: gather(&lanes, |x| byte(x, b':')),
+            sep: gather(&lanes, |x| byte(x, b' ') | byte(x, b'-') | byte(x, b'.')),
+            upper: gather(&lanes, |x| range(x, b'A', 25)),
+            plus: gather(&lanes, |x| byte(x, b'+')),
+            at: gather(&lanes, |x| byte(x, b'@')),
         }
     }
 
