@@ -24,6 +24,10 @@
 //! a chain of phones glued by `:` ending in a card (`200-555-0200:201-555-0201:...`) and
 //! 4 KiB pieces of PII-dense logs with such a chain of 40 phones every 32 KiB.
 //!
+//! `--corpus NAME` (repeatable) runs only the named corpora (`rows_pii`, ...), and
+//! `--writ-only` skips the `memchr` and aho-corasick columns (printed as 0): both for
+//! profiling writ alone.
+//!
 //! Each figure is the best of several passes. `--write-corpus DIR` also writes every corpus to
 //! `DIR/<name>.txt` and the figures to `DIR/writ.tsv` (read by `benches/presidio/run`).
 
@@ -72,6 +76,8 @@ fn run() -> Result<(), String> {
     let mut write: Option<PathBuf> = None;
     let mut breakdown = false;
     let mut hostile: Option<Vec<usize>> = None;
+    let mut only: Vec<String> = Vec::new();
+    let mut writ_only = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -82,6 +88,18 @@ fn run() -> Result<(), String> {
                 write = Some(args.next().ok_or("`--write-corpus` needs a directory")?.into())
             }
             "--breakdown" => breakdown = true,
+            "--writ-only" => writ_only = true,
+            "--corpus" => {
+                let name = args.next().ok_or("`--corpus` needs a corpus name")?;
+                if !KINDS.iter().any(|k| k.name() == name) {
+                    let names: Vec<&str> = KINDS.iter().map(|k| k.name()).collect();
+                    return Err(format!(
+                        "unknown corpus `{name}` (expected one of {})",
+                        names.join(", ")
+                    ));
+                }
+                only.push(name);
+            }
             "--hostile" => hostile = Some(hostile.unwrap_or_else(|| vec![64, 256, 1024])),
             "--hostile-kib" => {
                 let sizes = args.next().ok_or("`--hostile-kib` needs sizes")?;
@@ -91,7 +109,7 @@ fn run() -> Result<(), String> {
             other => {
                 return Err(format!(
                     "unknown argument `{other}` (expected --mib N, --write-corpus DIR, --breakdown, \
-                     --hostile, --hostile-kib K,K)"
+                     --corpus NAME, --writ-only, --hostile, --hostile-kib K,K)"
                 ));
             }
         }
@@ -122,6 +140,9 @@ fn run() -> Result<(), String> {
         "corpus", "MiB", "memchr", "aho-cor.", "writ", "presidio", "no phone", "findings"
     );
     for kind in KINDS {
+        if !only.is_empty() && !only.iter().any(|n| n == kind.name()) {
+            continue;
+        }
         let text = kind.generate(mib * 1024 * 1024, SEED);
         if let Some(dir) = &write {
             let path = dir.join(format!("{}.txt", kind.name()));
@@ -129,10 +150,14 @@ fn run() -> Result<(), String> {
                 .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
         }
         let pieces = chunks(&text, PIECE);
-        let (memchr, _) = measure(text.len(), || {
-            pieces.iter().filter(|p| memchr::memchr(0x01, p.as_bytes()).is_some()).count()
-        });
-        let (aho, _) = measure(text.len(), || pieces.iter().map(|p| ac.count(p)).sum());
+        let (memchr, aho) = if writ_only {
+            (0.0, 0.0)
+        } else {
+            let (memchr, _) = measure(text.len(), || {
+                pieces.iter().filter(|p| memchr::memchr(0x01, p.as_bytes()).is_some()).count()
+            });
+            (memchr, measure(text.len(), || pieces.iter().map(|p| ac.count(p)).sum()).0)
+        };
         let mask = |d: &Detectors| {
             let mut cache = d.create_cache();
             measure(text.len(), || {
