@@ -47,25 +47,38 @@ pub(crate) fn luhn(s: &[u8]) -> bool {
 /// with the first four moved to the end, letters mapped to 10..=35, must be
 /// ≡ 1 (mod 97). Non-alphanumerics are ignored. Needs at least 5 characters.
 pub(crate) fn mod97(s: &[u8]) -> bool {
-    let chars = || s.iter().copied().filter(|b| is_alnum(*b));
-    if chars().count() < 5 {
+    // One pass: the first four characters wait in `head` and go in last.
+    let mut head = [0u8; 4];
+    let mut n = 0usize;
+    let mut r: u64 = 0;
+    for &b in s.iter().filter(|b| is_alnum(**b)) {
+        match head.get_mut(n) {
+            Some(slot) => *slot = b,
+            None => r = mod97_push(r, b),
+        }
+        n += 1;
+    }
+    if n < 5 {
         return false;
     }
-    // The remainder is taken only when the number nears the top of a u64: each character
-    // multiplies it by 100 at most, so one below 2^56 never overflows.
-    let mut r: u64 = 0;
-    for b in chars().skip(4).chain(chars().take(4)) {
-        let b = b.to_ascii_uppercase();
-        r = if b.is_ascii_digit() {
-            r * 10 + u64::from(b - b'0')
-        } else {
-            r * 100 + u64::from(b - b'A') + 10
-        };
-        if r >= 1 << 56 {
-            r %= 97;
-        }
+    for b in head {
+        r = mod97_push(r, b);
     }
     r % 97 == 1
+}
+
+/// `r` with the alphanumeric `b` appended (a digit as one decimal digit, a letter as two,
+/// 10..=35). The remainder is taken only when the number nears the top of a `u64`: each
+/// character multiplies it by 100 at most, so one below 2^56 never overflows.
+#[inline(always)]
+fn mod97_push(r: u64, b: u8) -> u64 {
+    let b = b.to_ascii_uppercase();
+    let r = if b.is_ascii_digit() {
+        r * 10 + u64::from(b - b'0')
+    } else {
+        r * 100 + u64::from(b.wrapping_sub(b'A')) + 10
+    };
+    if r >= 1 << 56 { r % 97 } else { r }
 }
 
 /// Card number check. `strict_iin` additionally requires a known issuer prefix.
@@ -463,6 +476,47 @@ mod tests {
         assert!(luhn(b"4111111111111111"));
         assert!(luhn(b"4111 1111 1111 1111"));
         assert!(!luhn(b"4111111111111112"));
+    }
+
+    /// The one-pass `mod97` against the definition: move the first four characters to the
+    /// end, spell letters as 10..=35, take the remainder of the whole decimal number.
+    #[test]
+    fn mod97_agrees_with_the_definition() {
+        fn reference(s: &[u8]) -> bool {
+            let chars: Vec<u8> = s.iter().copied().filter(|b| b.is_ascii_alphanumeric()).collect();
+            if chars.len() < 5 {
+                return false;
+            }
+            let mut digits = String::new();
+            for b in chars[4..].iter().chain(&chars[..4]) {
+                let b = b.to_ascii_uppercase();
+                if b.is_ascii_digit() {
+                    digits.push(b as char);
+                } else {
+                    digits.push_str(&(u32::from(b - b'A') + 10).to_string());
+                }
+            }
+            digits.bytes().fold(0u32, |r, d| (r * 10 + u32::from(d - b'0')) % 97) == 1
+        }
+        let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcxyz -";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut accepted = 0;
+        for len in 0..80 {
+            for _ in 0..400 {
+                let mut s = Vec::with_capacity(len);
+                for _ in 0..len {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    s.push(alphabet[(x % alphabet.len() as u64) as usize]);
+                }
+                let want = reference(&s);
+                assert_eq!(mod97(&s), want, "{}", String::from_utf8_lossy(&s));
+                accepted += usize::from(want);
+            }
+        }
+        // Random strings pass the check about once in 97.
+        assert!(accepted > 100, "{accepted}");
     }
 
     #[test]

@@ -61,7 +61,13 @@
 //! 3. **Floating regex** — one `meta::Regex::new_many` of the unanchored
 //!    patterns (email, IBAN, IPv6, card, SSN, phone, IPv4) runs over each
 //!    window only (the haystack is still the full text, so `\b` look-around
-//!    sees real context). Each match is validated (Luhn, mod-97, octets,
+//!    sees real context). The search skips the window's leading bytes that no
+//!    match can start with ([`starts_floating`], checked against a DFA of the
+//!    patterns) and is first run anchored where it starts: on dense text a
+//!    window most often begins with its value, and an anchored match needs
+//!    only the forward DFA (an unanchored one also runs the reverse DFA to
+//!    find its start); when nothing matches there, the unanchored search goes
+//!    on from the next byte. Each match is validated (Luhn, mod-97, octets,
 //!    `Ipv6Addr`…); a rejected match is retried with the other patterns
 //!    anchored at the same start (only lower-priority ones: a higher one
 //!    would have won leftmost-first), then the search resumes one byte later.
@@ -162,6 +168,15 @@ fn floating_patterns() -> Vec<(Check, String)> {
         ),
         (Check::Ipv4, format!(r"{B}[0-9]{{1,3}}(?:\.[0-9]{{1,3}}){{3}}{B}")),
     ]
+}
+
+/// Whether a match of some floating pattern can start with byte `b`: an e-mail's local part
+/// `[A-Za-z0-9._%+-]`, an IPv6 address's hex digit or `:`, a phone number's `+`, `(` or
+/// digit (the rest start with a capital or a digit). The test
+/// `no_floating_match_starts_outside_the_start_bytes` checks this against a DFA of the
+/// patterns.
+fn starts_floating(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-' | b':' | b'(')
 }
 
 /// Literal-anchored pattern ids (indices into the literal regex).
@@ -1030,10 +1045,25 @@ impl Detectors {
     fn floating_pass(&self, text: &str, cache: &mut ScanCache, out: &mut Vec<Finding>) {
         let inner = &*self.inner;
         let c = cache.floating.get_or_insert_with(|| inner.floating.create_cache());
+        let h = text.as_bytes();
         for &(lo, hi) in &cache.windows {
-            let mut at = lo;
+            // A window often begins with bytes no match can start at (the space before a
+            // card, after `was`): the search starts past them.
+            let skip = h.get(lo..hi).unwrap_or_default().iter().take_while(|b| !starts_floating(**b));
+            let mut at = lo + skip.count();
             while at < hi {
-                let Some(m) = inner.floating.search_with(c, &Input::new(text).range(at..hi)) else {
+                // A window is the run of bytes its values hold, so on text dense with values
+                // a match most often starts where the search does. An anchored search there
+                // runs the forward DFA only; the unanchored one also runs the reverse DFA to
+                // find where its match starts. When the anchored search matches, its match is
+                // the leftmost-first match of the range: none can start before `at`, and at
+                // `at` both take the same preferred match.
+                let here = Input::new(text).range(at..hi).anchored(Anchored::Yes);
+                let m = match inner.floating.search_with(c, &here) {
+                    Some(m) => Some(m),
+                    None => inner.floating.search_with(c, &Input::new(text).range(at + 1..hi)),
+                };
+                let Some(m) = m else {
                     break;
                 };
                 let pid = m.pattern().as_usize();
@@ -1606,6 +1636,36 @@ fn resolve(out: &mut Vec<Finding>) {
 #[allow(clippy::unwrap_used, reason = "test code: a failed expectation must stop the test")]
 mod tests {
     use super::*;
+
+    /// No floating pattern can match from a byte [`starts_floating`] rejects, whatever byte
+    /// comes before it: in a DFA of all the patterns, anchored, every start state goes dead
+    /// on such a byte. (The floating pass skips these bytes at the start of a window.) And
+    /// the table is no wider than that: each byte it accepts starts a match after some byte.
+    #[test]
+    fn no_floating_match_starts_outside_the_start_bytes() {
+        use regex_automata::dfa::{Automaton, dense};
+        use regex_automata::util::start;
+        let patterns: Vec<String> = floating_patterns().into_iter().map(|(_, p)| p).collect();
+        let dfa = dense::DFA::new_many(&patterns).unwrap();
+        let mut live = [false; 256];
+        let behind = std::iter::once(None).chain((0..=255u8).map(Some));
+        for before in behind {
+            let config = start::Config::new().anchored(Anchored::Yes).look_behind(before);
+            let s = dfa.start_state(&config).unwrap();
+            for b in 0..=255u8 {
+                if !dfa.is_dead_state(dfa.next_state(s, b)) {
+                    live[usize::from(b)] = true;
+                }
+            }
+        }
+        for b in 0..=255u8 {
+            assert_eq!(
+                live[usize::from(b)],
+                starts_floating(b),
+                "byte {b:#04x}: can a floating match start with it?"
+            );
+        }
+    }
 
     /// The SSE2 classification and the portable one agree on every byte value at every
     /// position of a chunk, and on chunks of the bytes the shapes are made of.
