@@ -35,6 +35,43 @@ export type Action =
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * A checker bound to one principal (with its groups) and one resource, made by
+ * `engine.checker(principal, resource, groups?)`: for an agent whose identity and target do
+ * not change between calls. `checker.checkSql(sql)` is `engine.checkSql(principal, resource,
+ * sql, groups)`, and the `*Into` forms are those of `Engine`; each call converts only its
+ * statement or command line from JavaScript.
+ */
+export declare class Checker {
+  /** The principal's id. */
+  get principal(): string
+  /** The principal's groups. */
+  get groups(): Array<string>
+  /** The resource the checks are for. */
+  get resource(): string
+  /** Decide a SQL text on the bound principal and resource (as `engine.checkSql`). */
+  checkSql(sql: string): Decision
+  /**
+   * Decide a shell command line on the bound principal and resource (as
+   * `engine.checkCommand`).
+   */
+  checkCommand(line: string): Decision
+  /**
+   * `checkSql` for hot paths: the effect, with the decision kept in `slot` (see
+   * `DecisionSlot`).
+   *
+   * @throws `TypeError` when `sql` is not a string; `slot` is then empty.
+   */
+  checkSqlInto(slot: DecisionSlot, sql: string): Effect
+  /**
+   * `checkCommand` for hot paths: the effect, with the decision kept in `slot` (see
+   * `DecisionSlot`).
+   *
+   * @throws `TypeError` when `line` is not a string; `slot` is then empty.
+   */
+  checkCommandInto(slot: DecisionSlot, line: string): Effect
+}
+
+/**
  * The engine's answer to one request: a native object that keeps the core's result and
  * converts a field to JavaScript only when it is read.
  *
@@ -137,6 +174,14 @@ export declare class Engine {
   get policyVersion(): string
   /** The resources the policy declares. */
   get resources(): Array<string>
+  /**
+   * A `Checker` bound to `principal` (with `groups`) and `resource`: its checks take only
+   * the statement or the command line. It shares this engine's policy (and every reload),
+   * audit sinks, keys and grant bookkeeping, and decides exactly as the engine does.
+   *
+   * @throws `TypeError` for an argument of the wrong type.
+   */
+  checker(principal: string, resource: string, groups?: Array<string> | undefined | null): Checker
   /**
    * Decide a request (`{principal: {id, groups}, resource, action: {sql | command | argv |
    * http | tool}, token?, grant?, approval?}`), write its audit event and return the

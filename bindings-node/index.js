@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Checker = nativeBinding.Checker
 module.exports.Decision = nativeBinding.Decision
 module.exports.DecisionSlot = nativeBinding.DecisionSlot
 module.exports.Engine = nativeBinding.Engine

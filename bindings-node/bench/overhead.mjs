@@ -6,12 +6,13 @@
 //   cargo build --release --example core_check -p writ-node --target <host triple>
 //   node bench/overhead.mjs [path/to/core_check]
 //
-// Prints wall-clock ns per call for: the core alone, checkSqlInto (the effect, the decision
-// kept in a reused DecisionSlot: no object made per call), checkSql, checkSql reading `effect`,
-// checkSql then `toJSON()` (every field converted: what each call built before decisions
-// were native objects), check(request object), and checkSql on an engine made with
-// `{views: false}`: the best of ROUNDS (5) rounds of ITERATIONS (100,000) calls each, the
-// rounds interleaving the paths and the core's runs. On a loaded machine, compare CPU time
+// Prints wall-clock ns per call for: the core alone, checker.checkSqlInto (a Checker bound
+// to the principal and resource: only the statement is converted), checkSqlInto (the effect,
+// the decision kept in a reused DecisionSlot: no object made per call), checkSql, checkSql
+// reading `effect`, checkSql then `toJSON()` (every field converted: what each call built
+// before decisions were native objects), check(request object), and checkSql on an engine
+// made with `{views: false}`: the best of ROUNDS (5) rounds of ITERATIONS (100,000) calls
+// each, the rounds interleaving the paths and the core's runs. On a loaded machine, compare CPU
 // too (`perf stat`, or run it twice).
 import { execFileSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
@@ -46,7 +47,9 @@ const first = engine.checkSql(principal, resource, sql, groups)
 const request = { principal: { id: principal, groups }, resource, action: { sql } }
 const lean = Engine.fromPath(policy, { views: false })
 const slot = new DecisionSlot()
+const checker = engine.checker(principal, resource, groups)
 const paths = [
+  ['checker.checkSqlInto(slot, sql)', () => checker.checkSqlInto(slot, sql)],
   ['checkSqlInto(slot, ...)', () => engine.checkSqlInto(slot, principal, resource, sql, groups)],
   ['checkSql', () => engine.checkSql(principal, resource, sql, groups)],
   ['checkSql(...).effect', () => engine.checkSql(principal, resource, sql, groups).effect],

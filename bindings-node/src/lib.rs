@@ -8,6 +8,7 @@
 //!   return only the effect and make no object per call.
 //! - [`Engine`]: a policy and a host (`fromPath`, `fromString`), checks (`check`, `checkSql`,
 //!   `checkCommand`, `checkTool`, their `*Into` forms, and `checkAsync` on the libuv pool),
+//!   a [`Checker`] bound to one principal and resource (`checker`),
 //!   masking of result rows (`maskRows`, `maskRowsAsync`), audit sinks (`onAudit`,
 //!   `addAuditFile`), keys and revocation, atomic reload.
 //! - [`keys`]: signing keys, grants and approvals.
@@ -146,6 +147,109 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Decide `request` on `host` and write its audit event.
+fn decide(host: &Host, views: bool, env: &Env, request: &Request) -> Decision {
+    let _js = JsThread::enter(env);
+    let checked = host.check(request);
+    Decision::new(env, checked, request.resource.clone(), views)
+}
+
+/// [`decide`] into `slot`: the effect, and the decision kept in the slot.
+fn decide_into(
+    host: &Host,
+    views: bool,
+    env: &Env,
+    slot: &mut DecisionSlot,
+    request: Request,
+) -> Effect {
+    let _js = JsThread::enter(env);
+    let checked = host.check(&request);
+    slot.put(checked, request.resource, views)
+}
+
+/// A checker bound to one principal (with its groups) and one resource, made by
+/// `engine.checker(principal, resource, groups?)`: for an agent whose identity and target do
+/// not change between calls. `checker.checkSql(sql)` is `engine.checkSql(principal, resource,
+/// sql, groups)`, and the `*Into` forms are those of `Engine`; each call converts only its
+/// statement or command line from JavaScript.
+#[napi]
+pub struct Checker {
+    host: Arc<Host>,
+    views: bool,
+    who: writ::Principal,
+    resource: String,
+}
+
+#[napi]
+impl Checker {
+    /// The principal's id.
+    #[napi(getter)]
+    pub fn principal(&self) -> String {
+        self.who.id.clone()
+    }
+
+    /// The principal's groups.
+    #[napi(getter)]
+    pub fn groups(&self) -> Vec<String> {
+        self.who.groups.clone()
+    }
+
+    /// The resource the checks are for.
+    #[napi(getter)]
+    pub fn resource(&self) -> String {
+        self.resource.clone()
+    }
+
+    /// Decide a SQL text on the bound principal and resource (as `engine.checkSql`).
+    #[napi]
+    pub fn check_sql(&self, env: Env, sql: String) -> Decision {
+        let request = Request::sql(self.who.clone(), self.resource.clone(), sql);
+        decide(&self.host, self.views, &env, &request)
+    }
+
+    /// Decide a shell command line on the bound principal and resource (as
+    /// `engine.checkCommand`).
+    #[napi]
+    pub fn check_command(&self, env: Env, line: String) -> Decision {
+        let request = Request::command(self.who.clone(), self.resource.clone(), line);
+        decide(&self.host, self.views, &env, &request)
+    }
+
+    /// `checkSql` for hot paths: the effect, with the decision kept in `slot` (see
+    /// `DecisionSlot`).
+    ///
+    /// @throws `TypeError` when `sql` is not a string; `slot` is then empty.
+    #[napi]
+    pub fn check_sql_into(
+        &self,
+        env: Env,
+        slot: &mut DecisionSlot,
+        #[napi(ts_arg_type = "string")] sql: Unknown,
+    ) -> napi::Result<Effect> {
+        slot.clear();
+        let sql = String::from_unknown(sql)?;
+        let request = Request::sql(self.who.clone(), self.resource.clone(), sql);
+        Ok(decide_into(&self.host, self.views, &env, slot, request))
+    }
+
+    /// `checkCommand` for hot paths: the effect, with the decision kept in `slot` (see
+    /// `DecisionSlot`).
+    ///
+    /// @throws `TypeError` when `line` is not a string; `slot` is then empty.
+    #[napi]
+    pub fn check_command_into(
+        &self,
+        env: Env,
+        slot: &mut DecisionSlot,
+        #[napi(ts_arg_type = "string")] line: Unknown,
+    ) -> napi::Result<Effect> {
+        slot.clear();
+        let line = String::from_unknown(line)?;
+        let request = Request::command(self.who.clone(), self.resource.clone(), line);
+        Ok(decide_into(&self.host, self.views, &env, slot, request))
+    }
+}
+
 #[napi]
 impl Engine {
     /// Compile the policy in a file or a directory of documents.
@@ -191,16 +295,32 @@ impl Engine {
     }
 
     fn decide(&self, env: &Env, request: &Request) -> Decision {
-        let _js = JsThread::enter(env);
-        let checked = self.host.check(request);
-        Decision::new(env, checked, request.resource.clone(), self.views)
+        decide(&self.host, self.views, env, request)
     }
 
     /// [`Engine::decide`] into `slot`: the effect, and the decision kept in the slot.
     fn decide_into(&self, env: &Env, slot: &mut DecisionSlot, request: Request) -> Effect {
-        let _js = JsThread::enter(env);
-        let checked = self.host.check(&request);
-        slot.put(checked, request.resource, self.views)
+        decide_into(&self.host, self.views, env, slot, request)
+    }
+
+    /// A `Checker` bound to `principal` (with `groups`) and `resource`: its checks take only
+    /// the statement or the command line. It shares this engine's policy (and every reload),
+    /// audit sinks, keys and grant bookkeeping, and decides exactly as the engine does.
+    ///
+    /// @throws `TypeError` for an argument of the wrong type.
+    #[napi]
+    pub fn checker(
+        &self,
+        principal: String,
+        resource: String,
+        groups: Option<Vec<String>>,
+    ) -> Checker {
+        Checker {
+            host: Arc::clone(&self.host),
+            views: self.views,
+            who: crate::principal(principal, groups),
+            resource,
+        }
     }
 
     /// Decide a request (`{principal: {id, groups}, resource, action: {sql | command | argv |

@@ -1,6 +1,6 @@
 // Compiled (not run) by types.test.mjs: the committed declarations (index.d.ts, mcp.d.ts)
 // must describe the API as the tests and examples use it.
-import { DecisionSlot, Engine, SigningKey, generateKey, mintGrant, signApproval } from '../index'
+import { Checker, DecisionSlot, Engine, SigningKey, generateKey, mintGrant, signApproval } from '../index'
 import type { Decision, DecisionJson, Effect, MaskResult, Principal, Request } from '../index'
 import { guardServer, decisionOf, APPROVAL_META_KEY } from '../mcp'
 
@@ -24,7 +24,13 @@ const taken: Decision | undefined = slot.take()
 const viaRequest: Effect = engine.checkInto(slot, request)
 const viaTool: Effect = engine.checkToolInto(slot, 'a', 'mcp', 'q', { query: 'SELECT 1' })
 const viaCommand: Effect = engine.checkCommandInto(slot, 'a', 'ws', 'ls')
-void [fast, held, taken, viaRequest, viaTool, viaCommand]
+const bound: Checker = engine.checker('a', 'db', ['g'])
+const boundSql: Effect = bound.checkSqlInto(slot, 'SELECT 1')
+const boundCommand: Decision = engine.checker('a', 'ws').checkCommand('ls')
+const boundWho: [string, string[], string] = [bound.principal, bound.groups, bound.resource]
+void [fast, held, taken, viaRequest, viaTool, viaCommand, boundSql, boundCommand, boundWho]
+// @ts-expect-error: a checker's checks take the statement only
+bound.checkSql('a', 'db', 'SELECT 1')
 // @ts-expect-error: a Decision is not a slot
 engine.checkSqlInto(d, 'a', 'db', 'SELECT 1')
 async function later(): Promise<void> {
