@@ -1049,7 +1049,8 @@ impl Detectors {
         for &(lo, hi) in &cache.windows {
             // A window often begins with bytes no match can start at (the space before a
             // card, after `was`): the search starts past them.
-            let skip = h.get(lo..hi).unwrap_or_default().iter().take_while(|b| !starts_floating(**b));
+            let skip =
+                h.get(lo..hi).unwrap_or_default().iter().take_while(|b| !starts_floating(**b));
             let mut at = lo + skip.count();
             while at < hi {
                 // A window is the run of bytes its values hold, so on text dense with values
