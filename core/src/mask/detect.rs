@@ -894,7 +894,7 @@ impl Detectors {
         }
         if !cache.windows.is_empty() {
             merge_windows(&mut cache.windows);
-            self.floating_pass(text, cache, out);
+            self.floating_pass(text, cache, out, !ungated);
         }
         self.custom_pass(text, ranges, cache, out);
         out.retain(keep);
@@ -1032,8 +1032,10 @@ impl Detectors {
         gate_chunks(h, lo, hi, windows, Some(want));
     }
 
-    /// [`Detectors::scan`] with every chunk flagged (one window over the whole text): the
-    /// reference the byte gate's tests compare against. Not meant for production use.
+    /// [`Detectors::scan`] with every chunk flagged (one window over the whole text), and
+    /// each window searched with the plain unanchored search from its first byte: the
+    /// reference the tests of the byte gate and of the floating search's shortcuts compare
+    /// against. Not meant for production use.
     #[doc(hidden)]
     pub fn scan_ungated(&self, text: &str) -> Vec<Finding> {
         let mut cache = self.create_cache();
@@ -1042,7 +1044,16 @@ impl Detectors {
         out
     }
 
-    fn floating_pass(&self, text: &str, cache: &mut ScanCache, out: &mut Vec<Finding>) {
+    /// The floating patterns over each window. With `shortcuts` off (the reference of
+    /// [`Detectors::scan_ungated`]), each search is the plain unanchored one from where the
+    /// last ended, with no skipped bytes and no anchored try.
+    fn floating_pass(
+        &self,
+        text: &str,
+        cache: &mut ScanCache,
+        out: &mut Vec<Finding>,
+        shortcuts: bool,
+    ) {
         let inner = &*self.inner;
         let c = cache.floating.get_or_insert_with(|| inner.floating.create_cache());
         let h = text.as_bytes();
@@ -1051,7 +1062,7 @@ impl Detectors {
             // card, after `was`): the search starts past them.
             let skip =
                 h.get(lo..hi).unwrap_or_default().iter().take_while(|b| !starts_floating(**b));
-            let mut at = lo + skip.count();
+            let mut at = if shortcuts { lo + skip.count() } else { lo };
             while at < hi {
                 // A window is the run of bytes its values hold, so on text dense with values
                 // a match most often starts where the search does. An anchored search there
@@ -1060,9 +1071,12 @@ impl Detectors {
                 // the leftmost-first match of the range: none can start before `at`, and at
                 // `at` both take the same preferred match.
                 let here = Input::new(text).range(at..hi).anchored(Anchored::Yes);
-                let m = match inner.floating.search_with(c, &here) {
+                let m = match shortcuts.then(|| inner.floating.search_with(c, &here)).flatten() {
                     Some(m) => Some(m),
-                    None => inner.floating.search_with(c, &Input::new(text).range(at + 1..hi)),
+                    None => {
+                        let from = if shortcuts { at + 1 } else { at };
+                        inner.floating.search_with(c, &Input::new(text).range(from..hi))
+                    }
                 };
                 let Some(m) = m else {
                     break;
