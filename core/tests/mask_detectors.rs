@@ -398,8 +398,7 @@ fn luhn_complete(prefix: &str) -> String {
     unreachable!()
 }
 
-/// Values of every floating type at their shortest and longest, with each separator.
-/// A small xorshift generator from `seed`: each call gives a number below `n`.
+/// A small xorshift generator from `state`: each call gives a number below `n`.
 fn xorshift(mut state: u64) -> impl FnMut(usize) -> usize {
     move |n: usize| {
         state ^= state << 13;
@@ -409,6 +408,7 @@ fn xorshift(mut state: u64) -> impl FnMut(usize) -> usize {
     }
 }
 
+/// Values of every floating type at their shortest and longest, with each separator.
 fn gate_values() -> Vec<String> {
     let mut v: Vec<String> = [
         "4222222222222",

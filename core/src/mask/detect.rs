@@ -1071,13 +1071,10 @@ impl Detectors {
                 // the leftmost-first match of the range: none can start before `at`, and at
                 // `at` both take the same preferred match.
                 let here = Input::new(text).range(at..hi).anchored(Anchored::Yes);
-                let m = match shortcuts.then(|| inner.floating.search_with(c, &here)).flatten() {
-                    Some(m) => Some(m),
-                    None => {
-                        let from = if shortcuts { at + 1 } else { at };
-                        inner.floating.search_with(c, &Input::new(text).range(from..hi))
-                    }
-                };
+                let anchored = if shortcuts { inner.floating.search_with(c, &here) } else { None };
+                let from = if shortcuts { at + 1 } else { at };
+                let m = anchored
+                    .or_else(|| inner.floating.search_with(c, &Input::new(text).range(from..hi)));
                 let Some(m) = m else {
                     break;
                 };
@@ -1696,14 +1693,11 @@ mod tests {
             chunks.push([b; CHUNK]);
         }
         let alphabet = b"0123456789 .-:+@AZaz(),/\x00\xff";
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = crate::mask::xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..2000 {
             let mut c = [0u8; CHUNK];
             for byte in c.iter_mut() {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                *byte = alphabet[(state % alphabet.len() as u64) as usize];
+                *byte = alphabet[next(alphabet.len())];
             }
             chunks.push(c);
         }

@@ -109,3 +109,15 @@ pub(crate) use plan::attach as attach_plan;
 pub use plan::{ByName, ContentMask, Fallback, MaskPlan, PlannedColumn, Probe};
 pub(crate) use rules::MaskSet;
 pub use rules::{DetectorsDoc, ExemptDoc, MaskDoc, OnProbe};
+
+/// A small xorshift generator from `state`, for the unit tests' generated inputs: each call
+/// gives a number below `n`.
+#[cfg(test)]
+pub(crate) fn xorshift(mut state: u64) -> impl FnMut(usize) -> usize {
+    move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    }
+}
