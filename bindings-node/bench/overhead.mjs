@@ -6,7 +6,8 @@
 //   cargo build --release --example core_check -p writ-node --target <host triple>
 //   node bench/overhead.mjs [path/to/core_check]
 //
-// Prints wall-clock ns per call for: the core alone, checker.checkSqlInto (a Checker bound
+// Prints wall-clock ns per call for: the core alone, guard(sql) and guard(sql, slot) (the
+// function `checker.sqlGuard()` returns: no method call), checker.checkSqlInto (a Checker bound
 // to the principal and resource: only the statement is converted), checkSqlInto (the effect,
 // the decision kept in a reused DecisionSlot: no object made per call), checkSql, checkSql
 // reading `effect`, checkSql then `toJSON()` (every field converted: what each call built
@@ -48,7 +49,10 @@ const request = { principal: { id: principal, groups }, resource, action: { sql 
 const lean = Engine.fromPath(policy, { views: false })
 const slot = new DecisionSlot()
 const checker = engine.checker(principal, resource, groups)
+const guard = checker.sqlGuard()
 const paths = [
+  ['guard(sql)', () => guard(sql)],
+  ['guard(sql, slot)', () => guard(sql, slot)],
   ['checker.checkSqlInto(slot, sql)', () => checker.checkSqlInto(slot, sql)],
   ['checkSqlInto(slot, ...)', () => engine.checkSqlInto(slot, principal, resource, sql, groups)],
   ['checkSql', () => engine.checkSql(principal, resource, sql, groups)],

@@ -8,7 +8,8 @@
 //!   return only the effect and make no object per call.
 //! - [`Engine`]: a policy and a host (`fromPath`, `fromString`), checks (`check`, `checkSql`,
 //!   `checkCommand`, `checkTool`, their `*Into` forms, and `checkAsync` on the libuv pool),
-//!   a [`Checker`] bound to one principal and resource (`checker`),
+//!   a [`Checker`] bound to one principal and resource (`checker`; its `sqlGuard` and
+//!   `commandGuard` make plain functions, the cheapest calls),
 //!   masking of result rows (`maskRows`, `maskRowsAsync`), audit sinks (`onAudit`,
 //!   `addAuditFile`), keys and revocation, atomic reload.
 //! - [`keys`]: signing keys, grants and approvals.
@@ -218,7 +219,8 @@ impl Checker {
     /// `checkSql` for hot paths: the effect, with the decision kept in `slot` (see
     /// `DecisionSlot`).
     ///
-    /// @throws `TypeError` when `sql` is not a string; `slot` is then empty.
+    /// @throws an `Error` with `code` `StringExpected` when `sql` is not a string, `InvalidArg`
+    /// when `slot` is not a `DecisionSlot`; `slot` is then empty.
     #[napi]
     pub fn check_sql_into(
         &self,
@@ -232,10 +234,37 @@ impl Checker {
         Ok(decide_into(&self.host, self.views, &env, slot, request))
     }
 
+    /// A function deciding SQL texts on the bound principal and resource, for the hottest
+    /// paths: `guard(sql)` returns the effect, and `guard(sql, slot)` also keeps the decision
+    /// in `slot` (emptied first, as `checkSqlInto` does). Each call decides and audits exactly
+    /// as `checkSql` does. A plain function is cheaper to call than a method: Node-API hands
+    /// it its state directly, where a method must first find and type-check its object.
+    ///
+    /// The function throws an `Error` (code `StringExpected`) when `sql` is not a string, and
+    /// one with code `InvalidArg` when `slot` is given and is not a `DecisionSlot`.
+    #[napi(ts_return_type = "(sql: string, slot?: DecisionSlot) => Effect")]
+    pub fn sql_guard<'e>(
+        &self,
+        env: &'e Env,
+    ) -> napi::Result<Function<'e, Unknown<'static>, Effect>> {
+        self.guard(env, Guarded::Sql)
+    }
+
+    /// `sqlGuard` for shell command lines: `guard(line)` and `guard(line, slot)` decide and
+    /// audit as `checkCommand` does.
+    #[napi(ts_return_type = "(line: string, slot?: DecisionSlot) => Effect")]
+    pub fn command_guard<'e>(
+        &self,
+        env: &'e Env,
+    ) -> napi::Result<Function<'e, Unknown<'static>, Effect>> {
+        self.guard(env, Guarded::Command)
+    }
+
     /// `checkCommand` for hot paths: the effect, with the decision kept in `slot` (see
     /// `DecisionSlot`).
     ///
-    /// @throws `TypeError` when `line` is not a string; `slot` is then empty.
+    /// @throws an `Error` with `code` `StringExpected` when `line` is not a string, `InvalidArg`
+    /// when `slot` is not a `DecisionSlot`; `slot` is then empty.
     #[napi]
     pub fn check_command_into(
         &self,
@@ -247,6 +276,63 @@ impl Checker {
         let line = String::from_unknown(line)?;
         let request = Request::command(self.who.clone(), self.resource.clone(), line);
         Ok(decide_into(&self.host, self.views, &env, slot, request))
+    }
+}
+
+/// What a guard function (`sqlGuard`, `commandGuard`) decides.
+#[derive(Clone, Copy)]
+enum Guarded {
+    Sql,
+    Command,
+}
+
+impl Checker {
+    /// The function behind `sqlGuard` and `commandGuard`. It owns what it needs (the host,
+    /// the principal, the resource), so it outlives the checker if it must.
+    fn guard<'e>(
+        &self,
+        env: &'e Env,
+        kind: Guarded,
+    ) -> napi::Result<Function<'e, Unknown<'static>, Effect>> {
+        let host = Arc::clone(&self.host);
+        let views = self.views;
+        let who = self.who.clone();
+        let resource = self.resource.clone();
+        let name = match kind {
+            Guarded::Sql => "sqlGuard",
+            Guarded::Command => "commandGuard",
+        };
+        env.create_function_from_closure(name, move |ctx| {
+            // The slot first, emptied before the text is converted (a conversion may throw).
+            // It is borrowed only for `clear` and `put`, never across the check, which may
+            // call JavaScript (an audit callback) that uses the same slot.
+            let slot = if ctx.length() > 1 { absent(Some(ctx.get::<Unknown>(1)?))? } else { None };
+            let mut slot = slot.map(ClassInstance::<DecisionSlot>::from_unknown).transpose()?;
+            if let Some(slot) = slot.as_mut() {
+                slot.clear();
+            }
+            if ctx.length() == 0 {
+                let what = match kind {
+                    Guarded::Sql => "a SQL text",
+                    Guarded::Command => "a command line",
+                };
+                return Err(napi::Error::new(
+                    napi::Status::StringExpected,
+                    format!("{name} takes {what} (a string), and was called without one"),
+                ));
+            }
+            let text = String::from_unknown(ctx.get::<Unknown>(0)?)?;
+            let request = match kind {
+                Guarded::Sql => Request::sql(who.clone(), resource.clone(), text),
+                Guarded::Command => Request::command(who.clone(), resource.clone(), text),
+            };
+            let _js = JsThread::enter(ctx.env);
+            let checked = host.check(&request);
+            Ok(match slot.as_mut() {
+                Some(slot) => slot.put(checked, request.resource, views),
+                None => checked.decision.effect.into(),
+            })
+        })
     }
 }
 
@@ -307,7 +393,8 @@ impl Engine {
     /// the statement or the command line. It shares this engine's policy (and every reload),
     /// audit sinks, keys and grant bookkeeping, and decides exactly as the engine does.
     ///
-    /// @throws `TypeError` for an argument of the wrong type.
+    /// @throws an `Error` whose `code` names what an argument of the wrong type should have been
+    /// (`StringExpected`, `ArrayExpected`).
     #[napi]
     pub fn checker(
         &self,
@@ -410,7 +497,9 @@ impl Engine {
     /// `checkSql` for hot paths: the effect, with the decision kept in `slot` (see
     /// `DecisionSlot`). Decides and audits exactly as `checkSql` does.
     ///
-    /// @throws `TypeError` for an argument of the wrong type; `slot` is then empty.
+    /// @throws an `Error` whose `code` names what an argument of the wrong type should have been
+    /// (`StringExpected`, `ArrayExpected`; `InvalidArg` for a `slot` that is not a
+    /// `DecisionSlot`); `slot` is then empty.
     #[napi]
     pub fn check_sql_into(
         &self,
@@ -431,7 +520,9 @@ impl Engine {
     /// `checkCommand` for hot paths: the effect, with the decision kept in `slot` (see
     /// `DecisionSlot`). Decides and audits exactly as `checkCommand` does.
     ///
-    /// @throws `TypeError` for an argument of the wrong type; `slot` is then empty.
+    /// @throws an `Error` whose `code` names what an argument of the wrong type should have been
+    /// (`StringExpected`, `ArrayExpected`; `InvalidArg` for a `slot` that is not a
+    /// `DecisionSlot`); `slot` is then empty.
     #[napi]
     pub fn check_command_into(
         &self,
@@ -452,7 +543,9 @@ impl Engine {
     /// `checkTool` for hot paths: the effect, with the decision kept in `slot` (see
     /// `DecisionSlot`). Decides and audits exactly as `checkTool` does.
     ///
-    /// @throws `TypeError` for an argument of the wrong type; `slot` is then empty.
+    /// @throws an `Error` whose `code` names what an argument of the wrong type should have been
+    /// (`StringExpected`, `ArrayExpected`; `InvalidArg` for a `slot` that is not a
+    /// `DecisionSlot`); `slot` is then empty.
     #[napi]
     #[allow(
         clippy::too_many_arguments,

@@ -28,7 +28,12 @@ const bound: Checker = engine.checker('a', 'db', ['g'])
 const boundSql: Effect = bound.checkSqlInto(slot, 'SELECT 1')
 const boundCommand: Decision = engine.checker('a', 'ws').checkCommand('ls')
 const boundWho: [string, string[], string] = [bound.principal, bound.groups, bound.resource]
-void [fast, held, taken, viaRequest, viaTool, viaCommand, boundSql, boundCommand, boundWho]
+const guard: (sql: string, slot?: DecisionSlot) => Effect = bound.sqlGuard()
+const guarded: Effect = guard('SELECT 1')
+const guardedInto: Effect = bound.commandGuard()('ls', slot)
+void [fast, held, taken, viaRequest, viaTool, viaCommand, boundSql, boundCommand, boundWho, guarded, guardedInto]
+// @ts-expect-error: a guard takes the statement, then an optional slot
+guard(slot, 'SELECT 1')
 // @ts-expect-error: a checker's checks take the statement only
 bound.checkSql('a', 'db', 'SELECT 1')
 // @ts-expect-error: a Decision is not a slot
