@@ -1484,6 +1484,7 @@ impl Shapes {
     #[cold]
     fn windows(&self, h: &[u8], base: usize, want: u8, windows: &mut Vec<(usize, usize)>) {
         let on = |bit: u8, m: u64| if want & bit != 0 { m } else { 0 };
+        let first = windows.len();
         for (mut m, run) in [
             (on(SIG_AT, self.at), Run::Email),
             (on(SIG_DIGITS, self.digits) | on(SIG_PLUS, self.plus), Run::Number),
@@ -1501,6 +1502,11 @@ impl Shapes {
                 let past = if whole { hi - base } else { p - base + 1 };
                 m = if past >= CHUNK { 0 } else { m & (u64::MAX << past) };
             }
+        }
+        // The chunk's windows come out sorted by run, then by start: sorted by start here (a
+        // few of them), the whole list mostly needs no sort in [`merge_windows`].
+        if let Some(chunk) = windows.get_mut(first..) {
+            chunk.sort_unstable();
         }
     }
 }
@@ -1600,7 +1606,9 @@ fn shape_run(h: &[u8], p: usize, run: Run) -> (usize, usize, bool) {
 }
 
 fn merge_windows(w: &mut Vec<(usize, usize)>) {
-    w.sort_unstable();
+    if !w.is_sorted() {
+        w.sort_unstable();
+    }
     let mut out: usize = 0;
     for i in 0..w.len() {
         let Some(&cur) = w.get(i) else { break };
