@@ -156,15 +156,23 @@ fn decide(host: &Host, views: bool, env: &Env, request: &Request) -> Decision {
 }
 
 /// [`decide`] into `slot`: the effect, and the decision kept in the slot.
+///
+/// Every `*Into` check takes its slot as a `ClassInstance` and borrows the slot only to
+/// empty it and to fill it, never across the check: the check may call JavaScript (an audit
+/// callback, a getter of the request) that uses the same slot, through a method or a guard.
+/// (A `&mut DecisionSlot` argument would be borrowed for the whole call, and napi-rs's borrow
+/// registry, which would refuse a second borrow by a method, does not see a guard's.)
 fn decide_into(
     host: &Host,
     views: bool,
     env: &Env,
-    slot: &mut DecisionSlot,
+    slot: &mut ClassInstance<'_, DecisionSlot>,
     request: Request,
 ) -> Effect {
-    let _js = JsThread::enter(env);
-    let checked = host.check(&request);
+    let checked = {
+        let _js = JsThread::enter(env);
+        host.check(&request)
+    };
     slot.put(checked, request.resource, views)
 }
 
@@ -225,13 +233,13 @@ impl Checker {
     pub fn check_sql_into(
         &self,
         env: Env,
-        slot: &mut DecisionSlot,
+        mut slot: ClassInstance<DecisionSlot>,
         #[napi(ts_arg_type = "string")] sql: Unknown,
     ) -> napi::Result<Effect> {
         slot.clear();
         let sql = String::from_unknown(sql)?;
         let request = Request::sql(self.who.clone(), self.resource.clone(), sql);
-        Ok(decide_into(&self.host, self.views, &env, slot, request))
+        Ok(decide_into(&self.host, self.views, &env, &mut slot, request))
     }
 
     /// A function deciding SQL texts on the bound principal and resource, for the hottest
@@ -269,13 +277,13 @@ impl Checker {
     pub fn check_command_into(
         &self,
         env: Env,
-        slot: &mut DecisionSlot,
+        mut slot: ClassInstance<DecisionSlot>,
         #[napi(ts_arg_type = "string")] line: Unknown,
     ) -> napi::Result<Effect> {
         slot.clear();
         let line = String::from_unknown(line)?;
         let request = Request::command(self.who.clone(), self.resource.clone(), line);
-        Ok(decide_into(&self.host, self.views, &env, slot, request))
+        Ok(decide_into(&self.host, self.views, &env, &mut slot, request))
     }
 }
 
@@ -303,9 +311,8 @@ impl Checker {
             Guarded::Command => "commandGuard",
         };
         env.create_function_from_closure(name, move |ctx| {
-            // The slot first, emptied before the text is converted (a conversion may throw).
-            // It is borrowed only for `clear` and `put`, never across the check, which may
-            // call JavaScript (an audit callback) that uses the same slot.
+            // The slot first, emptied before the text is converted (a conversion may throw);
+            // borrowed only to empty it and to fill it (see [`decide_into`]).
             let slot = if ctx.length() > 1 { absent(Some(ctx.get::<Unknown>(1)?))? } else { None };
             let mut slot = slot.map(ClassInstance::<DecisionSlot>::from_unknown).transpose()?;
             if let Some(slot) = slot.as_mut() {
@@ -326,11 +333,12 @@ impl Checker {
                 Guarded::Sql => Request::sql(who.clone(), resource.clone(), text),
                 Guarded::Command => Request::command(who.clone(), resource.clone(), text),
             };
-            let _js = JsThread::enter(ctx.env);
-            let checked = host.check(&request);
             Ok(match slot.as_mut() {
-                Some(slot) => slot.put(checked, request.resource, views),
-                None => checked.decision.effect.into(),
+                Some(slot) => decide_into(&host, views, ctx.env, slot, request),
+                None => {
+                    let _js = JsThread::enter(ctx.env);
+                    host.check(&request).decision.effect.into()
+                }
             })
         })
     }
@@ -385,7 +393,12 @@ impl Engine {
     }
 
     /// [`Engine::decide`] into `slot`: the effect, and the decision kept in the slot.
-    fn decide_into(&self, env: &Env, slot: &mut DecisionSlot, request: Request) -> Effect {
+    fn decide_into(
+        &self,
+        env: &Env,
+        slot: &mut ClassInstance<'_, DecisionSlot>,
+        request: Request,
+    ) -> Effect {
         decide_into(&self.host, self.views, env, slot, request)
     }
 
@@ -486,12 +499,12 @@ impl Engine {
     pub fn check_into(
         &self,
         env: Env,
-        slot: &mut DecisionSlot,
+        mut slot: ClassInstance<DecisionSlot>,
         request: Unknown,
     ) -> napi::Result<Effect> {
         slot.clear();
         let request = js(&env, request::from_js(&env, &request)?)?;
-        Ok(self.decide_into(&env, slot, request))
+        Ok(self.decide_into(&env, &mut slot, request))
     }
 
     /// `checkSql` for hot paths: the effect, with the decision kept in `slot` (see
@@ -504,7 +517,7 @@ impl Engine {
     pub fn check_sql_into(
         &self,
         env: Env,
-        slot: &mut DecisionSlot,
+        mut slot: ClassInstance<DecisionSlot>,
         #[napi(ts_arg_type = "string")] principal: Unknown,
         #[napi(ts_arg_type = "string")] resource: Unknown,
         #[napi(ts_arg_type = "string")] sql: Unknown,
@@ -514,7 +527,7 @@ impl Engine {
         let who = who(principal, groups)?;
         let request =
             Request::sql(who, String::from_unknown(resource)?, String::from_unknown(sql)?);
-        Ok(self.decide_into(&env, slot, request))
+        Ok(self.decide_into(&env, &mut slot, request))
     }
 
     /// `checkCommand` for hot paths: the effect, with the decision kept in `slot` (see
@@ -527,7 +540,7 @@ impl Engine {
     pub fn check_command_into(
         &self,
         env: Env,
-        slot: &mut DecisionSlot,
+        mut slot: ClassInstance<DecisionSlot>,
         #[napi(ts_arg_type = "string")] principal: Unknown,
         #[napi(ts_arg_type = "string")] resource: Unknown,
         #[napi(ts_arg_type = "string")] line: Unknown,
@@ -537,7 +550,7 @@ impl Engine {
         let who = who(principal, groups)?;
         let request =
             Request::command(who, String::from_unknown(resource)?, String::from_unknown(line)?);
-        Ok(self.decide_into(&env, slot, request))
+        Ok(self.decide_into(&env, &mut slot, request))
     }
 
     /// `checkTool` for hot paths: the effect, with the decision kept in `slot` (see
@@ -554,7 +567,7 @@ impl Engine {
     pub fn check_tool_into(
         &self,
         env: Env,
-        slot: &mut DecisionSlot,
+        mut slot: ClassInstance<DecisionSlot>,
         #[napi(ts_arg_type = "string")] principal: Unknown,
         #[napi(ts_arg_type = "string")] resource: Unknown,
         #[napi(ts_arg_type = "string")] name: Unknown,
@@ -569,7 +582,7 @@ impl Engine {
         };
         let call = ToolCall { name: String::from_unknown(name)?, arguments };
         let request = Request::new(who, String::from_unknown(resource)?, Action::Tool(call));
-        Ok(self.decide_into(&env, slot, request))
+        Ok(self.decide_into(&env, &mut slot, request))
     }
 
     /// Mask the rows of the result of an allowed request, as `decision`'s mask plan says, and

@@ -249,3 +249,36 @@ test('a guard given the wrong types throws, and leaves its slot empty', () => {
   assert.throws(() => guard('SELECT 1', engine.checker('agent:a', 'db')), { code: 'InvalidArg' })
   assert.throws(() => guard('SELECT 1', 5), { code: 'InvalidArg' })
 })
+
+test('an audit callback may use the slot of the check that calls it, through any *Into form', () => {
+  const engine = Engine.fromString(DB)
+  const slot = new DecisionSlot()
+  const checker = engine.checker('agent:a', 'db')
+  const guard = checker.sqlGuard()
+  const inner = []
+  let depth = 0
+  engine.onAudit(() => {
+    if (depth > 0) return
+    depth += 1
+    inner.push(guard('DROP TABLE users', slot))
+    inner.push(checker.checkSqlInto(slot, 'DROP TABLE users'))
+    inner.push(engine.checkSqlInto(slot, 'agent:a', 'db', 'DROP TABLE users'))
+    inner.push(engine.checkCommandInto(slot, 'agent:a', 'db', 'ls'))
+    depth -= 1
+  })
+  const outer = [
+    () => checker.checkSqlInto(slot, 'SELECT id FROM users'),
+    () => engine.checkSqlInto(slot, 'agent:a', 'db', 'SELECT id FROM users'),
+    () => engine.checkInto(slot, { principal: { id: 'agent:a' }, resource: 'db', action: { sql: 'SELECT id FROM users' } }),
+    () => guard('SELECT id FROM users', slot),
+  ]
+  for (const call of outer) {
+    inner.length = 0
+    // The inner checks do not throw (a throwing callback would deny the outer one), and the
+    // outer check fills the slot last.
+    assert.equal(call(), 'allow', String(call))
+    assert.deepEqual(inner, ['deny', 'deny', 'deny', 'deny'], String(call))
+    assert.equal(slot.effect, 'allow', String(call))
+    assert.equal(slot.take().reason, 'reads are fine', String(call))
+  }
+})
