@@ -278,7 +278,10 @@ export declare class Engine {
    * core's DESIGN.md). The callback runs on the JS thread before the check returns (or,
    * for `*Async` calls, before the promise settles). If it throws, the request is denied
    * unless the policy says `audit: {on_failure: continue}`. It must be synchronous: a
-   * returned promise is not awaited.
+   * returned promise is not awaited. It may check again (with any engine), up to 16 checks
+   * nested in one another: past that, the callback is not called for the innermost check's
+   * event, as if it had thrown, so a callback that checks on every event it gets cannot
+   * recurse until the process runs out of stack.
    */
   onAudit(callback: (event: string) => void): void
   /**

@@ -20,6 +20,10 @@
 //! A callback must therefore be synchronous: its return value is ignored, and a promise it
 //! returns is not awaited (a rejection cannot deny anything). Events arrive in the order the
 //! checks finish on each thread.
+//!
+//! A callback may check again, but only [`MAX_NESTED`] binding calls deep on the JS thread:
+//! past that its event is refused (that check is denied) instead of recursing until the
+//! native stack overflows.
 
 use std::cell::Cell;
 use std::sync::mpsc;
@@ -34,9 +38,16 @@ use writ::audit::CallbackSink;
 /// The longest a pool thread waits for the JS thread to run an audit callback.
 pub(crate) const ASYNC_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How many binding calls may be nested on the JS thread (a check made from an audit
+/// callback is one level more) before an audit callback is refused rather than called.
+pub(crate) const MAX_NESTED: usize = 16;
+
 thread_local! {
     /// The `napi_env` (as an address) of the binding call running on this thread, 0 outside one.
     static CURRENT_ENV: Cell<usize> = const { Cell::new(0) };
+    /// How many marked binding calls ([`JsThread`]) are running on this thread, one inside
+    /// another.
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Marks a synchronous binding call on the JS thread for as long as it lives (nested calls, as
@@ -48,6 +59,7 @@ pub(crate) struct JsThread {
 impl JsThread {
     pub(crate) fn enter(env: &Env) -> JsThread {
         let raw = env.raw() as usize;
+        DEPTH.with(|d| d.set(d.get().saturating_add(1)));
         JsThread { previous: CURRENT_ENV.with(|c| c.replace(raw)) }
     }
 }
@@ -56,6 +68,7 @@ impl Drop for JsThread {
     fn drop(&mut self) {
         let previous = self.previous;
         CURRENT_ENV.with(|c| c.set(previous));
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
     }
 }
 
@@ -78,6 +91,17 @@ pub(crate) fn sink(
     Ok(CallbackSink::new(move |json: &str| {
         let current = CURRENT_ENV.with(Cell::get);
         if current == owner_env && current != 0 {
+            // A callback that checks again on every event it gets would recurse until the
+            // native stack overflows and the process dies (each level is mostly native stack,
+            // which V8's own limit does not see). Past MAX_NESTED levels the event is refused
+            // instead: that check is denied, and the callbacks around it return.
+            let depth = DEPTH.with(Cell::get);
+            if depth > MAX_NESTED {
+                return Err(format!(
+                    "the audit callback was not called: checks are nested {depth} deep on this \
+                     thread (at most {MAX_NESTED}); does the callback check again on every event?"
+                ));
+            }
             let env = Env::from_raw(current as napi::sys::napi_env);
             return direct
                 .borrow_back(&env)

@@ -636,7 +636,10 @@ impl Engine {
     /// core's DESIGN.md). The callback runs on the JS thread before the check returns (or,
     /// for `*Async` calls, before the promise settles). If it throws, the request is denied
     /// unless the policy says `audit: {on_failure: continue}`. It must be synchronous: a
-    /// returned promise is not awaited.
+    /// returned promise is not awaited. It may check again (with any engine), up to 16 checks
+    /// nested in one another: past that, the callback is not called for the innermost check's
+    /// event, as if it had thrown, so a callback that checks on every event it gets cannot
+    /// recurse until the process runs out of stack.
     #[napi(ts_args_type = "callback: (event: string) => void")]
     pub fn on_audit(
         &self,

@@ -282,3 +282,27 @@ test('an audit callback may use the slot of the check that calls it, through any
     assert.equal(slot.take().reason, 'reads are fine', String(call))
   }
 })
+
+test('an audit callback that checks again on every event is cut off, and the innermost check is denied', () => {
+  const engine = Engine.fromString(DB)
+  const guard = engine.checker('agent:a', 'db').sqlGuard()
+  const effects = []
+  engine.onAudit(() => {
+    // Each event starts another check, whose event calls this again: without a limit this
+    // recursed until the native stack overflowed and the process died.
+    effects.push(guard('SELECT id FROM users'))
+  })
+  assert.equal(guard('SELECT id FROM users'), 'allow')
+  // Sixteen nested calls are allowed; the seventeenth check's event is refused, so that check
+  // is denied, and every check around it returns.
+  assert.equal(effects.length, 16)
+  assert.equal(effects[0], 'deny')
+  assert.deepEqual(effects.slice(1), Array(15).fill('allow'))
+  // The same through a method and a slot.
+  const slot = new DecisionSlot()
+  effects.length = 0
+  const checker = engine.checker('agent:a', 'db')
+  assert.equal(checker.checkSqlInto(slot, 'SELECT id FROM users'), 'allow')
+  assert.equal(effects.length, 16)
+  assert.equal(effects[0], 'deny')
+})
