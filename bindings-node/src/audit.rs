@@ -22,8 +22,9 @@
 //! checks finish on each thread.
 //!
 //! A callback may check again, but only [`MAX_NESTED`] binding calls deep on the JS thread:
-//! past that its event is refused (that check is denied) instead of recursing until the
-//! native stack overflows.
+//! past that its event is refused, a sink failure like a throw (that check is denied unless
+//! the policy continues on audit failures), instead of recursing until the native stack
+//! overflows.
 
 use std::cell::Cell;
 use std::sync::mpsc;

@@ -212,16 +212,14 @@ impl Checker {
     /// Decide a SQL text on the bound principal and resource (as `engine.checkSql`).
     #[napi]
     pub fn check_sql(&self, env: Env, sql: String) -> Decision {
-        let request = Request::sql(self.who.clone(), self.resource.clone(), sql);
-        decide(&self.host, self.views, &env, &request)
+        self.decide(&env, Text::Sql, sql)
     }
 
     /// Decide a shell command line on the bound principal and resource (as
     /// `engine.checkCommand`).
     #[napi]
     pub fn check_command(&self, env: Env, line: String) -> Decision {
-        let request = Request::command(self.who.clone(), self.resource.clone(), line);
-        decide(&self.host, self.views, &env, &request)
+        self.decide(&env, Text::Command, line)
     }
 
     /// `checkSql` for hot paths: the effect, with the decision kept in `slot` (see
@@ -233,13 +231,10 @@ impl Checker {
     pub fn check_sql_into(
         &self,
         env: Env,
-        mut slot: ClassInstance<DecisionSlot>,
+        slot: ClassInstance<DecisionSlot>,
         #[napi(ts_arg_type = "string")] sql: Unknown,
     ) -> napi::Result<Effect> {
-        slot.clear();
-        let sql = String::from_unknown(sql)?;
-        let request = Request::sql(self.who.clone(), self.resource.clone(), sql);
-        Ok(decide_into(&self.host, self.views, &env, &mut slot, request))
+        self.decide_into(&env, slot, Text::Sql, sql)
     }
 
     /// A function deciding SQL texts on the bound principal and resource, for the hottest
@@ -255,7 +250,7 @@ impl Checker {
         &self,
         env: &'e Env,
     ) -> napi::Result<Function<'e, Unknown<'static>, Effect>> {
-        self.guard(env, Guarded::Sql)
+        self.guard(env, Text::Sql)
     }
 
     /// `sqlGuard` for shell command lines: `guard(line)` and `guard(line, slot)` decide and
@@ -265,7 +260,7 @@ impl Checker {
         &self,
         env: &'e Env,
     ) -> napi::Result<Function<'e, Unknown<'static>, Effect>> {
-        self.guard(env, Guarded::Command)
+        self.guard(env, Text::Command)
     }
 
     /// `checkCommand` for hot paths: the effect, with the decision kept in `slot` (see
@@ -277,38 +272,66 @@ impl Checker {
     pub fn check_command_into(
         &self,
         env: Env,
-        mut slot: ClassInstance<DecisionSlot>,
+        slot: ClassInstance<DecisionSlot>,
         #[napi(ts_arg_type = "string")] line: Unknown,
     ) -> napi::Result<Effect> {
-        slot.clear();
-        let line = String::from_unknown(line)?;
-        let request = Request::command(self.who.clone(), self.resource.clone(), line);
-        Ok(decide_into(&self.host, self.views, &env, &mut slot, request))
+        self.decide_into(&env, slot, Text::Command, line)
     }
 }
 
-/// What a guard function (`sqlGuard`, `commandGuard`) decides.
+/// What a checker's text is: a SQL statement or a shell command line.
 #[derive(Clone, Copy)]
-enum Guarded {
+enum Text {
     Sql,
     Command,
 }
 
+impl Text {
+    /// The request deciding `text` for `who` on `resource`.
+    fn request(self, who: writ::Principal, resource: String, text: String) -> Request {
+        match self {
+            Text::Sql => Request::sql(who, resource, text),
+            Text::Command => Request::command(who, resource, text),
+        }
+    }
+}
+
 impl Checker {
+    /// `checkSql` / `checkCommand`.
+    fn decide(&self, env: &Env, kind: Text, text: String) -> Decision {
+        let request = kind.request(self.who.clone(), self.resource.clone(), text);
+        decide(&self.host, self.views, env, &request)
+    }
+
+    /// `checkSqlInto` / `checkCommandInto`: the slot emptied first, then the text converted
+    /// (which may throw).
+    fn decide_into(
+        &self,
+        env: &Env,
+        mut slot: ClassInstance<DecisionSlot>,
+        kind: Text,
+        text: Unknown,
+    ) -> napi::Result<Effect> {
+        slot.clear();
+        let text = String::from_unknown(text)?;
+        let request = kind.request(self.who.clone(), self.resource.clone(), text);
+        Ok(decide_into(&self.host, self.views, env, &mut slot, request))
+    }
+
     /// The function behind `sqlGuard` and `commandGuard`. It owns what it needs (the host,
     /// the principal, the resource), so it outlives the checker if it must.
     fn guard<'e>(
         &self,
         env: &'e Env,
-        kind: Guarded,
+        kind: Text,
     ) -> napi::Result<Function<'e, Unknown<'static>, Effect>> {
         let host = Arc::clone(&self.host);
         let views = self.views;
         let who = self.who.clone();
         let resource = self.resource.clone();
-        let name = match kind {
-            Guarded::Sql => "sqlGuard",
-            Guarded::Command => "commandGuard",
+        let (name, what) = match kind {
+            Text::Sql => ("sqlGuard", "a SQL text"),
+            Text::Command => ("commandGuard", "a command line"),
         };
         env.create_function_from_closure(name, move |ctx| {
             // The slot first, emptied before the text is converted (a conversion may throw);
@@ -319,20 +342,13 @@ impl Checker {
                 slot.clear();
             }
             if ctx.length() == 0 {
-                let what = match kind {
-                    Guarded::Sql => "a SQL text",
-                    Guarded::Command => "a command line",
-                };
                 return Err(napi::Error::new(
                     napi::Status::StringExpected,
                     format!("{name} takes {what} (a string), and was called without one"),
                 ));
             }
             let text = String::from_unknown(ctx.get::<Unknown>(0)?)?;
-            let request = match kind {
-                Guarded::Sql => Request::sql(who.clone(), resource.clone(), text),
-                Guarded::Command => Request::command(who.clone(), resource.clone(), text),
-            };
+            let request = kind.request(who.clone(), resource.clone(), text);
             Ok(match slot.as_mut() {
                 Some(slot) => decide_into(&host, views, ctx.env, slot, request),
                 None => {

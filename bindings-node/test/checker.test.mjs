@@ -20,6 +20,16 @@ const policies = join(here, '..', '..', 'policies')
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc')
 const DB = readFileSync(join(here, 'fixtures', 'db-policy.yaml'), 'utf8')
+// Statements for `agent:a` (group `analysts`) on `db`, with the effect DB gives each: all
+// three effects, hidden writes, and a statement that does not parse.
+const SQL_CASES = [
+  ['SELECT id, email FROM users', 'allow'],
+  ['SELECT 1; DROP TABLE users', 'deny'],
+  ['ALTER TABLE users ADD COLUMN x int', 'approval_required'],
+  ['WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d', 'deny'],
+  ['EXPLAIN ANALYZE DELETE FROM users', 'deny'],
+  ['SELEC broken (', 'deny'],
+]
 
 test('a checker decides SQL as the engine does for its principal and resource', () => {
   const engine = Engine.fromString(DB)
@@ -29,15 +39,7 @@ test('a checker decides SQL as the engine does for its principal and resource', 
   assert.deepEqual(checker.groups, ['analysts'])
   assert.equal(checker.resource, 'db')
   const slot = new DecisionSlot()
-  const cases = [
-    ['SELECT id, email FROM users', 'allow'],
-    ['SELECT 1; DROP TABLE users', 'deny'],
-    ['ALTER TABLE users ADD COLUMN x int', 'approval_required'],
-    ['WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d', 'deny'],
-    ['EXPLAIN ANALYZE DELETE FROM users', 'deny'],
-    ['SELEC broken (', 'deny'],
-  ]
-  for (const [sql, expected] of cases) {
+  for (const [sql, expected] of SQL_CASES) {
     const direct = engine.checkSql('agent:a', 'db', sql, ['analysts'])
     const bound = checker.checkSql(sql)
     assert.equal(bound.effect, expected, sql)
@@ -144,13 +146,7 @@ test('a guard function decides and audits as the checker does, with or without a
   const guard = checker.sqlGuard()
   assert.equal(typeof guard, 'function')
   const slot = new DecisionSlot()
-  const cases = [
-    ['SELECT id, email FROM users', 'allow'],
-    ['ALTER TABLE users ADD COLUMN x int', 'approval_required'],
-    ['WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d', 'deny'],
-    ['SELEC broken (', 'deny'],
-  ]
-  for (const [sql, expected] of cases) {
+  for (const [sql, expected] of SQL_CASES) {
     const direct = checker.checkSql(sql)
     assert.equal(direct.effect, expected, sql)
     events.length = 0
